@@ -1,0 +1,103 @@
+"""Settings, read once from the environment.
+
+Every setting has a default that suits the local stack, so a function (or
+`oauthctl`) started with no configuration talks to `make dev`'s tables.
+
+Settings are a frozen dataclass rather than a pydantic model: building the
+first pydantic model costs about 0.15 s of cold start (a third of creating a
+boto3 client), and these few typed fields need no more than `_parse`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from typing import Any
+
+# Table settings and their local names: the logical id in template.yaml is
+# the setting's name in CamelCase (CLIENTS_TABLE <-> ClientsTable), and the
+# local stack names each table "oauth21-" + the kebab-case of that id.
+TABLE_SETTINGS = {
+    "clients_table": "oauth21-clients",
+    "signing_keys_table": "oauth21-signing-keys",
+    "grants_table": "oauth21-grants",
+    "revoked_tokens_table": "oauth21-revoked-tokens",
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    # The issuer URL; empty means "derive it from the API Gateway request".
+    issuer: str = ""
+    supported_scopes: tuple[str, ...] = ("read", "write", "admin")
+    # "envelope" (sign locally with a KMS-encrypted key) or "kms-sign".
+    signing_mode: str = "envelope"
+    signing_kms_key_id: str = ""
+    access_token_lifetime: int = 900
+    # The `aud` of access tokens; empty means the issuer URL.
+    access_token_audience: str = ""
+    # RFC 7662 lets a server require client authentication for introspection;
+    # off by default so that a token holder may ask about its own token.
+    introspection_requires_auth: bool = False
+    client_cache_seconds: int = 60
+    key_refresh_seconds: int = 300
+    # Signing keys rotate on a schedule; a retired key stays published for
+    # the longest token lifetime plus this margin.
+    key_publication_margin: int = 3600
+    max_body_bytes: int = 16384
+    dynamodb_max_attempts: int = 3
+    aws_connect_timeout: float = 1.0
+    aws_read_timeout: float = 3.0
+    clients_table: str = TABLE_SETTINGS["clients_table"]
+    signing_keys_table: str = TABLE_SETTINGS["signing_keys_table"]
+    grants_table: str = TABLE_SETTINGS["grants_table"]
+    revoked_tokens_table: str = TABLE_SETTINGS["revoked_tokens_table"]
+
+    @property
+    def max_token_lifetime(self) -> int:
+        """The longest any token signed by a key can live (keeps it published)."""
+        return self.access_token_lifetime
+
+
+class SettingsError(ValueError):
+    """A setting in the environment has a value of the wrong kind."""
+
+
+def _parse(field: dataclasses.Field[Any], raw: str) -> Any:
+    kind = field.type
+    try:
+        if kind == "bool":
+            lowered = raw.strip().lower()
+            if lowered in ("1", "true", "yes", "on"):
+                return True
+            if lowered in ("0", "false", "no", "off", ""):
+                return False
+            raise ValueError(raw)
+        if kind == "int":
+            return int(raw)
+        if kind == "float":
+            return float(raw)
+        if kind == "tuple[str, ...]":
+            return tuple(raw.replace(",", " ").split())
+    except ValueError as exc:
+        raise SettingsError(f"{field.name.upper()} must be a {kind}, not {raw!r}") from exc
+    return raw.strip()
+
+
+def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+    """Read every field from its upper-case environment variable.
+
+    `overrides` (used by tests) win over the environment.
+    """
+    env = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    for field in dataclasses.fields(Settings):
+        raw = env.get(field.name.upper())
+        if raw is not None:
+            values[field.name] = _parse(field, raw)
+    values.update(overrides)
+    settings = Settings(**values)
+    if settings.signing_mode not in ("envelope", "kms-sign"):
+        raise SettingsError("SIGNING_MODE must be envelope or kms-sign")
+    return settings

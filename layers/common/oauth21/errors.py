@@ -1,0 +1,105 @@
+"""OAuth errors as data, and the one place an error becomes an HTTP response.
+
+Each error class carries its RFC error code and HTTP status. Code anywhere
+raises them; the function boundary (`oauth21.http.endpoint`) turns them into
+responses with `to_response`. Anything that is not an `OAuthError` becomes a
+500 `server_error` with no detail.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, ClassVar
+
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+class OAuthError(Exception):
+    """An error the client is told about (RFC 6749 section 5.2)."""
+
+    error: ClassVar[str] = "invalid_request"
+    status: ClassVar[int] = 400
+    default_description: ClassVar[str] = ""
+
+    def __init__(self, description: str | None = None, headers: dict[str, str] | None = None):
+        self.description = description or self.default_description
+        self.headers = dict(headers or {})
+        super().__init__(f"{self.error}: {self.description}")
+
+    def body(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"error": self.error}
+        if self.description:
+            body["error_description"] = self.description
+        return body
+
+    def to_response(self) -> dict[str, Any]:
+        """The API Gateway (payload 2.0) response for this error."""
+        headers = {"Content-Type": "application/json", **NO_STORE, **self.headers}
+        return {
+            "statusCode": self.status,
+            "headers": headers,
+            "body": json.dumps(self.body()),
+        }
+
+
+class InvalidRequest(OAuthError):
+    error = "invalid_request"
+
+
+class InvalidClient(OAuthError):
+    error = "invalid_client"
+    status = 401
+    default_description = "Client authentication failed"
+
+    def __init__(self, description: str | None = None, *, basic: bool = False):
+        # RFC 6749 5.2: a client that tried Basic gets a Basic challenge.
+        headers = {"WWW-Authenticate": 'Basic realm="oauth", charset="UTF-8"'} if basic else {}
+        super().__init__(description, headers)
+
+
+class InvalidGrant(OAuthError):
+    error = "invalid_grant"
+
+
+class UnauthorizedClient(OAuthError):
+    error = "unauthorized_client"
+
+
+class UnsupportedGrantType(OAuthError):
+    error = "unsupported_grant_type"
+
+
+class InvalidScope(OAuthError):
+    error = "invalid_scope"
+
+
+class AccessDenied(OAuthError):
+    error = "access_denied"
+    status = 403
+
+
+class ServerError(OAuthError):
+    error = "server_error"
+    status = 500
+    default_description = "The server could not handle the request"
+
+
+class TemporarilyUnavailable(OAuthError):
+    """A dependency (DynamoDB, KMS) failed in a way a retry may fix."""
+
+    error = "temporarily_unavailable"
+    status = 503
+    default_description = "The service is temporarily unavailable; retry shortly"
+
+    def __init__(self, description: str | None = None, retry_after: int = 1):
+        super().__init__(description, {"Retry-After": str(retry_after)})
+
+
+class MethodNotAllowed(OAuthError):
+    error = "invalid_request"
+    status = 405
+
+
+class NotFound(OAuthError):
+    error = "invalid_request"
+    status = 404

@@ -1,0 +1,45 @@
+"""Token revocation (RFC 7009).
+
+Every well-formed request gets 200, whether or not the token was known
+(section 2.2), so the answer reveals nothing. An access token is revoked by
+its `jti`, remembered until the token would have expired. `token_type_hint`
+is only a hint: every token type is tried.
+
+Credentials are optional, because the seed's clients revoke with the token
+alone on logout, and whoever holds a token may give it up. Credentials that
+are sent must be valid (`invalid_client`), and the token must have been
+issued to that client (`invalid_grant`, RFC 6749 5.2: "issued to another
+client").
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from oauth21.errors import InvalidGrant
+from oauth21.http import Request, Response, json_response, public_base_url, require_method
+from oauth21.introspection import TokenInspector, required_token
+
+if TYPE_CHECKING:
+    from oauth21.services import Services
+
+
+class RevocationEndpoint:
+    def __init__(self, services: Services, inspector: TokenInspector | None = None):
+        self._services = services
+        self._inspector = inspector or TokenInspector(services)
+
+    def handle(self, request: Request) -> Response:
+        require_method(request, "POST")
+        settings = self._services.settings
+        form = request.form(settings.max_body_bytes)
+        token = required_token(form)
+        caller = self._services.clients.identify(request.client_credentials(form))
+        issuer = public_base_url(request, settings.issuer)
+        now = int(self._services.clock())
+        claims = self._inspector.access_token_claims(token, issuer, allow_expired=True)
+        if claims is not None and claims["exp"] > now:
+            if caller is not None and claims.get("client_id") != caller.client_id:
+                raise InvalidGrant("The token was issued to another client")
+            self._services.revocations.revoke_access_token(str(claims["jti"]), claims["exp"], now)
+        return json_response({})

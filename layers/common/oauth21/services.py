@@ -1,0 +1,93 @@
+"""Wiring: the one place that builds AWS clients, tables, caches and keys.
+
+A function's `app.py` creates one `Services` at module level and touches what
+it needs there, so the work happens once per cold start and a fresh import
+(a new Lambda environment, or a test) starts with fresh caches.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from oauth21.config import Settings, load_settings
+
+if TYPE_CHECKING:
+    from oauth21.clients import ClientRegistry
+    from oauth21.keys import PublicKeys, Signer
+    from oauth21.store.clients import ClientTable
+    from oauth21.store.revocations import RevocationTable
+    from oauth21.store.signing_keys import SigningKeyTable
+    from oauth21.tokens import AccessTokenIssuer
+
+
+class Services:
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        clock: Callable[[], float] = time.time,
+        aws: dict[str, Any] | None = None,
+    ):
+        self.settings = settings or load_settings()
+        self.clock = clock
+        self._aws = aws or {}
+
+    def _client(self, service: str) -> Any:
+        if service not in self._aws:
+            from oauth21.store.dynamo import aws_clients
+
+            self._aws.update(aws_clients(self.settings, service))
+        return self._aws[service]
+
+    @cached_property
+    def dynamodb(self) -> Any:
+        return self._client("dynamodb")
+
+    @cached_property
+    def kms(self) -> Any:
+        return self._client("kms")
+
+    @cached_property
+    def client_table(self) -> ClientTable:
+        from oauth21.store.clients import ClientTable
+
+        return ClientTable(self.dynamodb, self.settings.clients_table)
+
+    @cached_property
+    def clients(self) -> ClientRegistry:
+        from oauth21.clients import ClientRegistry
+
+        return ClientRegistry(self.client_table, self.settings.client_cache_seconds, self.clock)
+
+    @cached_property
+    def signing_key_table(self) -> SigningKeyTable:
+        from oauth21.store.signing_keys import SigningKeyTable
+
+        return SigningKeyTable(self.dynamodb, self.settings.signing_keys_table)
+
+    @cached_property
+    def signer(self) -> Signer:
+        from oauth21.keys import Signer
+
+        return Signer(self.signing_key_table, self.kms, self.settings, self.clock).load()
+
+    @cached_property
+    def public_keys(self) -> PublicKeys:
+        from oauth21.keys import PublicKeys
+
+        return PublicKeys(self.signing_key_table, self.settings, self.clock).load()
+
+    @cached_property
+    def access_tokens(self) -> AccessTokenIssuer:
+        from oauth21.tokens import AccessTokenIssuer
+
+        return AccessTokenIssuer(self.signer, self.settings, self.clock)
+
+    @cached_property
+    def revocations(self) -> RevocationTable:
+        from oauth21.store.revocations import RevocationTable
+
+        s = self.settings
+        return RevocationTable(self.dynamodb, s.revoked_tokens_table, s.grants_table)

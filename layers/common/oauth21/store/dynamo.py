@@ -1,0 +1,106 @@
+"""The AWS clients and DynamoDB's attribute-value encoding.
+
+The store speaks to DynamoDB through botocore's low-level client rather than
+an ORM: one BatchGetItem across two tables (the authorizer's revocation
+check), transactions whose items live in different tables, and
+ReturnValuesOnConditionCheckFailure are each one call here, and the client is
+the same object the benchmarks count calls on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+Item = dict[str, Any]
+
+
+_session: Any = None
+
+
+def aws_clients(settings: Any, *services: str) -> dict[str, Any]:
+    """Create clients for `services` with deliberate retries.
+
+    One boto3 session per process: its loader parses each service model once,
+    however many clients (or, in the local stack, functions) ask for it.
+
+    Retries: botocore's standard mode, `DYNAMODB_MAX_ATTEMPTS` attempts in all
+    (3 by default: two retries with jittered backoff absorb a throttling
+    burst), a 1 s connect and 3 s read timeout, so a failing dependency turns
+    into a prompt 503 well inside API Gateway's 30 s limit.
+    """
+    import boto3
+    from botocore.config import Config
+
+    config = Config(
+        retries={"max_attempts": settings.dynamodb_max_attempts, "mode": "standard"},
+        connect_timeout=settings.aws_connect_timeout,
+        read_timeout=settings.aws_read_timeout,
+    )
+    global _session
+    if _session is None:
+        _session = boto3.session.Session()
+    return {name: _session.client(name, config=config) for name in services}
+
+
+def encode(value: Any) -> dict[str, Any]:
+    if isinstance(value, bool):
+        return {"BOOL": value}
+    if isinstance(value, str):
+        return {"S": value}
+    if isinstance(value, int):
+        return {"N": str(value)}
+    if isinstance(value, bytes):
+        return {"B": value}
+    if isinstance(value, Mapping):
+        return {"M": {k: encode(v) for k, v in value.items() if v is not None}}
+    if isinstance(value, list | tuple):
+        return {"L": [encode(v) for v in value]}
+    raise TypeError(f"cannot store a {type(value).__name__}")
+
+
+def decode(value: Mapping[str, Any]) -> Any:
+    kind, raw = next(iter(value.items()))
+    if kind == "S" or kind == "BOOL":
+        return raw
+    if kind == "N":
+        return int(raw) if raw.lstrip("-").isdigit() else float(raw)
+    if kind == "B":
+        return bytes(raw)
+    if kind == "M":
+        return {k: decode(v) for k, v in raw.items()}
+    if kind == "L":
+        return [decode(v) for v in raw]
+    if kind == "SS":
+        return set(raw)
+    if kind == "NULL":
+        return None
+    raise TypeError(f"unexpected attribute type {kind}")
+
+
+def to_item(record: Mapping[str, Any]) -> Item:
+    """Encode a record, leaving out attributes that are None."""
+    return {k: encode(v) for k, v in record.items() if v is not None}
+
+
+def from_item(item: Mapping[str, Any]) -> Item:
+    return {k: decode(v) for k, v in item.items()}
+
+
+def values(**named: Any) -> dict[str, Any]:
+    """ExpressionAttributeValues from keyword arguments: values(now=1) -> {':now': ...}."""
+    return {f":{k}": encode(v) for k, v in named.items()}
+
+
+def scan_all(client: Any, table: str, **kwargs: Any) -> Iterable[Item]:
+    """Every item of a (small) table, following pagination."""
+    start: dict[str, Any] | None = None
+    while True:
+        page = client.scan(
+            TableName=table, **kwargs, **({"ExclusiveStartKey": start} if start else {})
+        )
+        for item in page.get("Items", ()):
+            yield from_item(item)
+        start = page.get("LastEvaluatedKey")
+        if not start:
+            return
