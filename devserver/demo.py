@@ -18,6 +18,7 @@ from oauth21.services import Services
 # The seed's integration tests use these credentials against localhost:3000.
 SEED_TEST_CLIENT = ("test-client-id", "test-client-secret")
 LOCAL_CALLBACK = "http://127.0.0.1:8080/callback"
+DEMO_USER = ("demo@example.com", "demo-password")
 
 
 def create_demo_data(services: Services | None = None) -> dict[str, Any]:
@@ -51,7 +52,9 @@ def create_demo_data(services: Services | None = None) -> dict[str, Any]:
     )
     for client in (service_client, public_client, seed_client):
         services.client_table.create(client.to_record())
+    user = services.accounts.create(DEMO_USER[0], DEMO_USER[1], "Demo User")
     return {
+        "user": {"user_id": user.user_id, "email": user.email, "password": DEMO_USER[1]},
         "confidential_client": {
             "client_id": service_client.client_id,
             "client_secret": service_secret,

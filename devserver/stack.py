@@ -35,6 +35,9 @@ class LocalAws:
 
         from moto.server import ThreadedMotoServer
 
+        from devserver.moto_atomic import make_moto_dynamodb_atomic
+
+        make_moto_dynamodb_atomic()
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         self.host, self.port = host, port
         self._server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)

@@ -17,6 +17,7 @@ from botocore.config import Config
 from moto import mock_aws
 
 from devserver.lambdas import LambdaContext, load_module
+from devserver.moto_atomic import make_moto_dynamodb_atomic
 from devserver.template import ROOT, create_tables
 from oauth21.clients import Client, new_client
 from oauth21.config import Settings, load_settings
@@ -24,6 +25,7 @@ from oauth21.keys import rotate
 from oauth21.services import Services
 from tests.support import FakeClock
 
+make_moto_dynamodb_atomic()
 FAIL_FAST = Config(retries={"max_attempts": 1, "mode": "standard"})
 
 

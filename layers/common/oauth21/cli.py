@@ -128,6 +128,35 @@ def client_delete(args: argparse.Namespace, services: Services) -> Any:
     return {"deleted": args.client_id}
 
 
+def user_create(args: argparse.Namespace, services: Services) -> Any:
+    from oauth21.store.users import EmailTaken
+
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = args.password
+    try:
+        user = services.accounts.create(args.email, password, args.name or "")
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    except EmailTaken:
+        raise CliError(f"a user with email {args.email} already exists") from None
+    return {"user_id": user.user_id, "email": user.email, "name": user.name}
+
+
+def user_list(args: argparse.Namespace, services: Services) -> Any:
+    return [
+        {"user_id": u["user_id"], "email": u["email"], "name": u.get("name", "")}
+        for u in services.user_table.all()
+    ]
+
+
+def user_delete(args: argparse.Namespace, services: Services) -> Any:
+    if not services.user_table.delete(args.user_id):
+        raise CliError(f"no user {args.user_id}")
+    return {"deleted": args.user_id}
+
+
 def keys_rotate(args: argparse.Namespace, services: Services) -> Any:
     return rotate(services.signing_key_table, services.kms, services.settings)
 
@@ -174,6 +203,23 @@ def build_parser() -> argparse.ArgumentParser:
     delete = client.add_parser("delete")
     delete.add_argument("client_id")
     delete.set_defaults(run=client_delete)
+
+    user = groups.add_parser("user", help="users who sign in").add_subparsers(
+        dest="command", required=True
+    )
+    user_new = user.add_parser("create", help="create a user; prints the user id")
+    user_new.add_argument("--email", required=True)
+    user_new.add_argument("--name")
+    secret = user_new.add_mutually_exclusive_group(required=True)
+    secret.add_argument(
+        "--password-stdin", action="store_true", help="read the password from stdin"
+    )
+    secret.add_argument("--password", help="the password (visible in process lists: prefer stdin)")
+    user_new.set_defaults(run=user_create)
+    user.add_parser("list").set_defaults(run=user_list)
+    user_del = user.add_parser("delete")
+    user_del.add_argument("user_id")
+    user_del.set_defaults(run=user_delete)
 
     keys = groups.add_parser("keys", help="signing keys").add_subparsers(
         dest="command", required=True

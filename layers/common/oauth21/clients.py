@@ -12,7 +12,6 @@ a deleted or changed client takes up to that long to be seen everywhere.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
 import threading
@@ -21,6 +20,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from oauth21.errors import InvalidClient
+from oauth21.hashing import sha256_hex
 from oauth21.http import ClientCredentials
 from oauth21.store.clients import ClientTable
 from oauth21.store.dynamo import Item
@@ -39,7 +39,7 @@ _CACHE_LIMIT = 1024
 
 
 def hash_secret(secret: str) -> str:
-    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+    return sha256_hex(secret)
 
 
 @dataclass(frozen=True)

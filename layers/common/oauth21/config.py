@@ -14,6 +14,10 @@ import dataclasses
 import os
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
+
+# Plain-http issuers (and cookies without Secure) are for the local stack only.
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 # Table settings and their local names: the logical id in template.yaml is
 # the setting's name in CamelCase (CLIENTS_TABLE <-> ClientsTable), and the
@@ -23,6 +27,11 @@ TABLE_SETTINGS = {
     "signing_keys_table": "oauth21-signing-keys",
     "grants_table": "oauth21-grants",
     "revoked_tokens_table": "oauth21-revoked-tokens",
+    "users_table": "oauth21-users",
+    "sessions_table": "oauth21-sessions",
+    "auth_codes_table": "oauth21-auth-codes",
+    "consents_table": "oauth21-consents",
+    "login_throttle_table": "oauth21-login-throttle",
 }
 
 
@@ -45,6 +54,17 @@ class Settings:
     # Signing keys rotate on a schedule; a retired key stays published for
     # the longest token lifetime plus this margin.
     key_publication_margin: int = 3600
+    # Authorization code flow (seconds).
+    auth_code_lifetime: int = 60
+    session_lifetime: int = 28800
+    grant_lifetime: int = 30 * 86400
+    refresh_token_idle_lifetime: int = 14 * 86400
+    # Off (0) by default: seconds after a refresh during which the previous
+    # refresh token may be used once more, by a client that lost the response.
+    refresh_grace_seconds: int = 0
+    login_window_seconds: int = 900
+    login_account_limit: int = 5
+    login_address_limit: int = 20
     max_body_bytes: int = 16384
     dynamodb_max_attempts: int = 3
     aws_connect_timeout: float = 1.0
@@ -53,6 +73,11 @@ class Settings:
     signing_keys_table: str = TABLE_SETTINGS["signing_keys_table"]
     grants_table: str = TABLE_SETTINGS["grants_table"]
     revoked_tokens_table: str = TABLE_SETTINGS["revoked_tokens_table"]
+    users_table: str = TABLE_SETTINGS["users_table"]
+    sessions_table: str = TABLE_SETTINGS["sessions_table"]
+    auth_codes_table: str = TABLE_SETTINGS["auth_codes_table"]
+    consents_table: str = TABLE_SETTINGS["consents_table"]
+    login_throttle_table: str = TABLE_SETTINGS["login_throttle_table"]
 
     @property
     def max_token_lifetime(self) -> int:
@@ -100,4 +125,12 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) ->
     settings = Settings(**values)
     if settings.signing_mode not in ("envelope", "kms-sign"):
         raise SettingsError("SIGNING_MODE must be envelope or kms-sign")
+    issuer = urlsplit(settings.issuer)
+    if settings.issuer and (
+        issuer.scheme not in ("https", "http")
+        or (issuer.scheme == "http" and issuer.hostname not in LOOPBACK)
+        or issuer.query
+        or issuer.fragment
+    ):
+        raise SettingsError("ISSUER must be an https URL (http only on a loopback address)")
     return settings

@@ -103,3 +103,19 @@ class MethodNotAllowed(OAuthError):
 class NotFound(OAuthError):
     error = "invalid_request"
     status = 404
+
+
+class UnsupportedResponseType(OAuthError):
+    error = "unsupported_response_type"
+
+
+class LoginRequired(OAuthError):
+    """prompt=none, and nobody is signed in (OpenID Connect's code, widely used in OAuth)."""
+
+    error = "login_required"
+    default_description = "The user is not signed in and prompt=none forbids asking"
+
+
+class ConsentRequired(OAuthError):
+    error = "consent_required"
+    default_description = "The user has not allowed this and prompt=none forbids asking"

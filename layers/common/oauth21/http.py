@@ -45,25 +45,34 @@ def _decode_component(raw: bytes, what: str) -> str:
         raise InvalidRequest(f"The {what} is not valid UTF-8") from None
 
 
-def parse_urlencoded(raw: bytes, what: str = "request body") -> dict[str, str]:
-    """Parse form encoding strictly; a repeated parameter is an error.
+def parse_pairs(raw: bytes, what: str = "request body") -> list[tuple[str, str]]:
+    """Every name=value pair of a form-encoded string, decoded strictly, in order."""
+    pairs = []
+    for pair in raw.split(b"&"):
+        if pair:
+            name_raw, _, value_raw = pair.partition(b"=")
+            pairs.append((_decode_component(name_raw, what), _decode_component(value_raw, what)))
+    return pairs
 
-    Parameters sent with an empty value are treated as omitted (RFC 6749 3.1).
+
+def single_values(pairs: list[tuple[str, str]]) -> dict[str, str]:
+    """Pairs as a dict; a repeated parameter is an error (RFC 6749 3.1).
+
+    Parameters sent with an empty value are treated as omitted.
     """
     params: dict[str, str] = {}
     seen: set[str] = set()
-    for pair in raw.split(b"&"):
-        if not pair:
-            continue
-        name_raw, _, value_raw = pair.partition(b"=")
-        name = _decode_component(name_raw, what)
-        value = _decode_component(value_raw, what)
+    for name, value in pairs:
         if name in seen:
             raise InvalidRequest(f"The parameter '{name[:40]}' is repeated")
         seen.add(name)
         if value:
             params[name] = value
     return params
+
+
+def parse_urlencoded(raw: bytes, what: str = "request body") -> dict[str, str]:
+    return single_values(parse_pairs(raw, what))
 
 
 @dataclass(frozen=True)
@@ -152,6 +161,9 @@ class Request:
 
     def query(self) -> dict[str, str]:
         return parse_urlencoded(self.raw_query.encode("utf-8"), "query string")
+
+    def query_pairs(self) -> list[tuple[str, str]]:
+        return parse_pairs(self.raw_query.encode("utf-8"), "query string")
 
     def client_credentials(self, form: Mapping[str, str]) -> ClientCredentials | None:
         """Client credentials from Basic authentication or the form (RFC 6749 2.3.1).

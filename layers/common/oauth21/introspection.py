@@ -19,7 +19,13 @@ from typing import TYPE_CHECKING, Any
 
 from oauth21.errors import InvalidClient, InvalidRequest
 from oauth21.http import Request, Response, json_response, public_base_url, require_method
-from oauth21.tokens import InvalidToken, is_jwt_shaped, token_type, verify_access_token
+from oauth21.tokens import (
+    InvalidToken,
+    is_jwt_shaped,
+    parse_refresh_token,
+    token_type,
+    verify_access_token,
+)
 
 if TYPE_CHECKING:
     from oauth21.services import Services
@@ -57,6 +63,34 @@ class TokenInspector:
             return None
         return claims
 
+    def refresh_token_grant(self, token: str) -> tuple[str, dict[str, Any] | None] | None:
+        """(grant id, grant) for anything shaped like one of our refresh tokens.
+
+        The grant is None when it no longer exists; the caller decides what a
+        non-current secret means (inactive for introspection, still the
+        grant's to revoke for revocation).
+        """
+        presented = parse_refresh_token(token)
+        if presented is None:
+            return None
+        return presented.grant_id, self._services.grants.get(presented.grant_id)
+
+    def active_refresh_grant(self, token: str) -> dict[str, Any] | None:
+        found = self.refresh_token_grant(token)
+        if found is None or found[1] is None:
+            return None
+        grant, now = found[1], self._services.clock()
+        presented = parse_refresh_token(token)
+        assert presented is not None
+        if (
+            "revoked_at" in grant
+            or grant.get("refresh_hash") != presented.secret_hash
+            or grant["expires_at"] <= now
+            or grant["refresh_expires_at"] <= now
+        ):
+            return None
+        return grant
+
 
 def required_token(form: Mapping[str, str]) -> str:
     token = form.get("token")
@@ -78,7 +112,11 @@ class IntrospectionEndpoint:
         caller = self._services.clients.identify(request.client_credentials(form))
         if caller is None and settings.introspection_requires_auth:
             raise InvalidClient("Client authentication is required to introspect tokens")
-        claims = self._inspector.active_claims(token, public_base_url(request, settings.issuer))
+        issuer = public_base_url(request, settings.issuer)
+        if is_jwt_shaped(token):
+            claims = self._inspector.active_claims(token, issuer)
+        else:
+            claims = self._refresh_claims(token, issuer)
         if claims is None:
             return json_response(INACTIVE)
         if caller is not None and not caller.is_confidential:
@@ -86,7 +124,21 @@ class IntrospectionEndpoint:
                 return json_response(INACTIVE)
         body: dict[str, Any] = {"active": True}
         body.update({k: claims[k] for k in _RESPONSE_CLAIMS if k in claims})
-        body["token_type"] = token_type(claims)
+        body["token_type"] = claims.get("token_type") or token_type(claims)
         if "cnf" in claims:
             body["cnf"] = claims["cnf"]
         return json_response(body)
+
+    def _refresh_claims(self, token: str, issuer: str) -> dict[str, Any] | None:
+        grant = self._inspector.active_refresh_grant(token)
+        if grant is None:
+            return None
+        return {
+            "scope": grant["scope"],
+            "client_id": grant["client_id"],
+            "sub": grant["user_id"],
+            "iss": issuer,
+            "exp": min(grant["expires_at"], grant["refresh_expires_at"]),
+            "iat": grant.get("rotated_at", grant["created_at"]),
+            "token_type": "refresh_token",
+        }

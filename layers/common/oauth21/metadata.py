@@ -18,12 +18,16 @@ CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
 def authorization_server_metadata(base_url: str, settings: Any) -> dict[str, Any]:
     return {
         "issuer": base_url,
+        "authorization_endpoint": f"{base_url}/oauth/authorize",
         "token_endpoint": f"{base_url}/oauth/token",
         "jwks_uri": f"{base_url}/.well-known/jwks.json",
         "introspection_endpoint": f"{base_url}/oauth/introspect",
         "revocation_endpoint": f"{base_url}/oauth/revoke",
         "grant_types_supported": list(GRANT_MODULES),
-        "response_types_supported": [],
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "code_challenge_methods_supported": ["S256"],
+        "authorization_response_iss_parameter_supported": True,
         "scopes_supported": list(settings.supported_scopes),
         "token_endpoint_auth_methods_supported": CLIENT_AUTH_METHODS,
         "introspection_endpoint_auth_methods_supported": CLIENT_AUTH_METHODS,

@@ -18,9 +18,14 @@ if TYPE_CHECKING:
     from oauth21.clients import ClientRegistry
     from oauth21.keys import PublicKeys, Signer
     from oauth21.store.clients import ClientTable
+    from oauth21.store.codes import CodeTable
+    from oauth21.store.consents import ConsentTable
+    from oauth21.store.grants import GrantTable
     from oauth21.store.revocations import RevocationTable
     from oauth21.store.signing_keys import SigningKeyTable
+    from oauth21.store.users import UserTable
     from oauth21.tokens import AccessTokenIssuer
+    from oauth21.users import Accounts, Sessions
 
 
 class Services:
@@ -84,6 +89,48 @@ class Services:
         from oauth21.tokens import AccessTokenIssuer
 
         return AccessTokenIssuer(self.signer, self.settings, self.clock)
+
+    @cached_property
+    def grants(self) -> GrantTable:
+        from oauth21.store.grants import GrantTable
+
+        return GrantTable(self.dynamodb, self.settings.grants_table)
+
+    @cached_property
+    def codes(self) -> CodeTable:
+        from oauth21.store.codes import CodeTable
+
+        return CodeTable(self.dynamodb, self.settings.auth_codes_table, self.grants)
+
+    @cached_property
+    def user_table(self) -> UserTable:
+        from oauth21.store.users import UserTable
+
+        return UserTable(self.dynamodb, self.settings.users_table)
+
+    @cached_property
+    def accounts(self) -> Accounts:
+        from oauth21.store.throttle import ThrottleTable
+        from oauth21.users import Accounts, LoginPolicy
+
+        s = self.settings
+        policy = LoginPolicy(s.login_window_seconds, s.login_account_limit, s.login_address_limit)
+        throttle = ThrottleTable(self.dynamodb, s.login_throttle_table)
+        return Accounts(self.user_table, throttle, policy, self.clock)
+
+    @cached_property
+    def sessions(self) -> Sessions:
+        from oauth21.store.sessions import SessionTable
+        from oauth21.users import Sessions
+
+        table = SessionTable(self.dynamodb, self.settings.sessions_table)
+        return Sessions(table, self.settings.session_lifetime, self.clock)
+
+    @cached_property
+    def consents(self) -> ConsentTable:
+        from oauth21.store.consents import ConsentTable
+
+        return ConsentTable(self.dynamodb, self.settings.consents_table)
 
     @cached_property
     def revocations(self) -> RevocationTable:

@@ -9,11 +9,15 @@ to a DPoP key carry `cnf.jkt` (RFC 9449).
 
 from __future__ import annotations
 
+import hashlib
+import re
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from oauth21.hashing import sha256_hex
+from oauth21.jwk import b64url
 from oauth21.keys import InvalidSignature, PublicKeys, Signer, verify_jws
 
 ACCESS_TOKEN_TYP = "at+jwt"
@@ -36,6 +40,10 @@ class AccessToken:
         return int(self.claims["exp"]) - int(self.claims["iat"])
 
 
+def new_jti() -> str:
+    return secrets.token_urlsafe(16)
+
+
 def is_jwt_shaped(token: str) -> bool:
     return token.count(".") == 2
 
@@ -56,6 +64,7 @@ class AccessTokenIssuer:
         lifetime: int | None = None,
         grant_id: str | None = None,
         jkt: str | None = None,
+        jti: str | None = None,
         extra: Mapping[str, Any] | None = None,
     ) -> AccessToken:
         now = int(self._clock())
@@ -65,7 +74,7 @@ class AccessTokenIssuer:
             "aud": self._settings.access_token_audience or issuer,
             "client_id": client_id,
             "scope": scope,
-            "jti": secrets.token_urlsafe(16),
+            "jti": jti or new_jti(),
             "iat": now,
             "exp": now + (lifetime or self._settings.access_token_lifetime),
         }
@@ -135,3 +144,48 @@ def token_response(access: AccessToken, refresh_token: str | None = None) -> dic
         body["refresh_token"] = refresh_token
     body["scope"] = access.claims["scope"]
     return body
+
+
+# --- refresh tokens ------------------------------------------------------------
+# A refresh token is "<grant key>.<rotation secret>", both 256-bit random. The
+# grant's id is the SHA-256 of its key (oauth21.store.grants); the grant stores
+# only the SHA-256 of the current secret.
+
+_PART = re.compile(r"^[A-Za-z0-9_-]{43}$")
+
+
+def new_grant_key() -> tuple[str, str]:
+    """A new grant's secret key and its public id."""
+    key = secrets.token_urlsafe(32)
+    return key, grant_id_of(key)
+
+
+def grant_id_of(grant_key: str) -> str:
+    return b64url(hashlib.sha256(grant_key.encode("ascii")).digest())
+
+
+def new_refresh_secret() -> tuple[str, str]:
+    """A rotation secret and the hash the grant keeps of it."""
+    secret = secrets.token_urlsafe(32)
+    return secret, sha256_hex(secret)
+
+
+def refresh_token(grant_key: str, secret: str) -> str:
+    return f"{grant_key}.{secret}"
+
+
+def grant_key_of(token: str) -> str:
+    return token.partition(".")[0]
+
+
+@dataclass(frozen=True)
+class PresentedRefreshToken:
+    grant_id: str
+    secret_hash: str
+
+
+def parse_refresh_token(token: str) -> PresentedRefreshToken | None:
+    key, dot, secret = token.partition(".")
+    if not dot or not _PART.match(key) or not _PART.match(secret):
+        return None
+    return PresentedRefreshToken(grant_id_of(key), sha256_hex(secret))

@@ -41,6 +41,8 @@ class Grant(Protocol):
 
 
 GRANT_MODULES = {
+    "authorization_code": "oauth21.grants.authorization_code",
+    "refresh_token": "oauth21.grants.refresh_token",
     "client_credentials": "oauth21.grants.client_credentials",
 }
 

@@ -1,0 +1,100 @@
+"""The authorization code grant (RFC 6749 4.1.3, RFC 7636, OAuth 2.1 4.1.3).
+
+Two AWS calls: read the code (consistent), then one transaction that marks it
+consumed and creates the grant. A code presented again is refused and the
+grant it produced is revoked, with every token issued from it (RFC 9700
+4.5.3 / OAuth 2.1 4.1.3).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from oauth21 import pkce
+from oauth21.clients import GRANT_AUTHORIZATION_CODE
+from oauth21.errors import InvalidGrant, InvalidRequest
+from oauth21.grants import TokenRequest, token_json
+from oauth21.hashing import sha256_hex
+from oauth21.http import Response
+from oauth21.store.codes import CodeAlreadyRedeemed
+from oauth21.tokens import new_grant_key, new_refresh_secret, refresh_token, token_response
+
+if TYPE_CHECKING:
+    from oauth21.services import Services
+
+INVALID_CODE = "The authorization code is invalid, expired or already used"
+
+
+class AuthorizationCodeGrant:
+    grant_type: ClassVar[str] = GRANT_AUTHORIZATION_CODE
+
+    def __init__(self, services: Services):
+        self._services = services
+
+    def exchange(self, request: TokenRequest) -> Response:
+        code = request.require("code")
+        verifier = request.form.get("code_verifier")
+        if verifier is None:
+            raise InvalidRequest("The code_verifier parameter is required (PKCE)")
+        pkce.check_verifier_format(verifier)
+        services, settings = self._services, self._services.settings
+        now = int(services.clock())
+        code_hash = sha256_hex(code)
+        record = services.codes.get(code_hash) if len(code) <= 256 else None
+        if record is None or record["expires_at"] <= now:
+            raise InvalidGrant(INVALID_CODE)
+        if "consumed_at" in record:
+            self._revoke_what_it_issued(record, now)
+            raise InvalidGrant(INVALID_CODE)
+        self._check_binding(request, record, verifier)
+        grant_key, grant_id = new_grant_key()
+        secret, secret_hash = new_refresh_secret()
+        grant = {
+            "grant_id": grant_id,
+            "kind": "authorization_code",
+            "client_id": record["client_id"],
+            "user_id": record["user_id"],
+            "scope": record["scope"],
+            "scopes": record["scope"].split(),
+            "auth_time": record["auth_time"],
+            "created_at": now,
+            "expires_at": now + settings.grant_lifetime,
+            "refresh_hash": secret_hash,
+            "refresh_expires_at": now + settings.refresh_token_idle_lifetime,
+            "grace_used": False,
+        }
+        try:
+            services.codes.redeem(code_hash, grant, now)
+        except CodeAlreadyRedeemed:
+            # Another request redeemed it a moment ago: a replay. Kill that grant.
+            raced = services.codes.get(code_hash)
+            if raced is not None:
+                self._revoke_what_it_issued(raced, now)
+            raise InvalidGrant(INVALID_CODE) from None
+        access = services.access_tokens.issue(
+            issuer=request.issuer,
+            subject=record["user_id"],
+            client_id=record["client_id"],
+            scope=record["scope"],
+            grant_id=grant_id,
+            extra={"auth_time": record["auth_time"]},
+        )
+        return token_json(token_response(access, refresh_token(grant_key, secret)))
+
+    def _check_binding(self, request: TokenRequest, record: dict[str, Any], verifier: str) -> None:
+        if record["client_id"] != request.client.client_id:
+            raise InvalidGrant("The authorization code was issued to another client")
+        redirect_uri = request.form.get("redirect_uri")
+        if record.get("redirect_uri_explicit") and redirect_uri is None:
+            raise InvalidRequest("redirect_uri is required: the authorization request had one")
+        if redirect_uri is not None and redirect_uri != record["redirect_uri"]:
+            raise InvalidGrant("redirect_uri does not match the authorization request")
+        pkce.verify(verifier, record["code_challenge"])
+
+    def _revoke_what_it_issued(self, record: dict[str, Any], now: int) -> None:
+        grant_id = record.get("grant_id")
+        if grant_id:
+            self._services.grants.revoke(grant_id, "authorization_code_reuse", now)
+
+
+GRANT = AuthorizationCodeGrant
