@@ -22,6 +22,12 @@ $(BIN)/.installed: requirements-dev.txt requirements-lock.txt layers/common/requ
 
 venv: $(BIN)/.installed
 
+# TypeScript, to run the seed's TypeScript clients unmodified (Node.js 20 is on the machine).
+JS := tests/js/node_modules/.installed
+$(JS): tests/js/package.json tests/js/package-lock.json
+	npm ci --prefix tests/js --no-audit --no-fund --loglevel=error
+	touch $@
+
 dev: $(BIN)/.installed
 	$(BIN)/python -m devserver --port $(PORT) --aws-port $(AWS_PORT)
 
@@ -34,7 +40,7 @@ system-deps:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
 	fi
 
-test: lint typecheck sam-validate sam-build
+test: lint typecheck sam-validate sam-build $(JS)
 	$(BIN)/pytest -n 2 --dist loadgroup tests
 
 lint: $(BIN)/.installed
@@ -56,7 +62,7 @@ unit: $(BIN)/.installed
 functional: $(BIN)/.installed
 	$(BIN)/pytest tests/functional
 
-e2e: $(BIN)/.installed
+e2e: $(BIN)/.installed $(JS)
 	$(BIN)/pytest tests/e2e
 
 clean:

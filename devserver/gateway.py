@@ -141,9 +141,52 @@ def to_http(result: Any) -> tuple[int, list[tuple[str, str]], bytes]:
     return int(result["statusCode"]), headers, body
 
 
+class Cors:
+    """HTTP API's CORS: it answers preflights itself and adds headers to responses."""
+
+    def __init__(self, config: Mapping[str, Any]):
+        self.origins = [o.lower() for o in config.get("AllowOrigins", [])]
+        self.methods = ",".join(m.upper() for m in config.get("AllowMethods", []))
+        self.headers = ",".join(h.lower() for h in config.get("AllowHeaders", []))
+        self.expose = ",".join(h.lower() for h in config.get("ExposeHeaders", []))
+        self.max_age = str(config.get("MaxAge", 0))
+
+    def allowed(self, origin: str | None) -> str | None:
+        if not origin:
+            return None
+        if "*" in self.origins:
+            return "*"
+        return origin if origin.lower() in self.origins else None
+
+    def preflight(self, origin: str | None) -> tuple[int, list[tuple[str, str]], bytes]:
+        allowed = self.allowed(origin)
+        headers = []
+        if allowed:
+            headers = [
+                ("Access-Control-Allow-Origin", allowed),
+                ("Access-Control-Allow-Methods", self.methods),
+                ("Access-Control-Allow-Headers", self.headers),
+                ("Access-Control-Max-Age", self.max_age),
+            ]
+        return 204, headers, b""
+
+    def decorate(self, origin: str | None, headers: list[tuple[str, str]]) -> None:
+        allowed = self.allowed(origin)
+        if allowed:
+            headers.append(("Access-Control-Allow-Origin", allowed))
+            if self.expose:
+                headers.append(("Access-Control-Expose-Headers", self.expose))
+
+
 class Gateway:
-    def __init__(self, routes: list[BoundRoute], log: Callable[[str], None] | None = None):
+    def __init__(
+        self,
+        routes: list[BoundRoute],
+        log: Callable[[str], None] | None = None,
+        cors: Cors | None = None,
+    ):
         self.routes = routes
+        self.cors = cors
         self._log = log or (lambda line: print(line, file=sys.stderr, flush=True))
 
     def find(self, method: str, path: str) -> tuple[BoundRoute | None, dict[str, str]]:
@@ -154,6 +197,23 @@ class Gateway:
         return None, {}
 
     def dispatch(
+        self,
+        method: str,
+        target: str,
+        header_pairs: list[tuple[str, str]],
+        body: bytes,
+        source_ip: str,
+    ) -> tuple[int, list[tuple[str, str]], bytes]:
+        origin = next((v for k, v in header_pairs if k.lower() == "origin"), None)
+        preflight = any(k.lower() == "access-control-request-method" for k, _ in header_pairs)
+        if self.cors is not None and method == "OPTIONS" and preflight:
+            return self.cors.preflight(origin)
+        status, headers, body_out = self._dispatch(method, target, header_pairs, body, source_ip)
+        if self.cors is not None:
+            self.cors.decorate(origin, headers)
+        return status, headers, body_out
+
+    def _dispatch(
         self,
         method: str,
         target: str,

@@ -12,12 +12,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from devserver.gateway import BoundRoute, Gateway
+from devserver.gateway import BoundRoute, Cors, Gateway
 from devserver.lambdas import load_handler
 from devserver.template import (
     Resolver,
     create_tables,
     functions,
+    http_api_cors,
     load_template,
     local_table_name,
     resources,
@@ -115,6 +116,7 @@ class LocalStack:
     template: dict[str, Any] = field(default_factory=load_template)
     aws: LocalAws | None = None
     environment: dict[str, str] = field(default_factory=dict)
+    resolver: Resolver | None = None
 
     @property
     def url(self) -> str:
@@ -130,7 +132,8 @@ class LocalStack:
         refs.update(create_kms_keys(self.aws.client("kms"), self.template))
         refs.update({"AWS::Region": REGION, "AWS::AccountId": "123456789012"})
         refs["Issuer"] = self.url
-        self.environment = self._function_environment(Resolver(self.template, refs))
+        self.resolver = Resolver(self.template, refs)
+        self.environment = self._function_environment(self.resolver)
         os.environ.update(self.environment)
 
     def _function_environment(self, resolver: Resolver) -> dict[str, str]:
@@ -170,7 +173,9 @@ class LocalStack:
             handler = load_handler(spec.code_dir, spec.handler)
             for route in spec.routes:
                 routes.append(BoundRoute(route.method, route.path, spec.logical_id, handler))
-        return Gateway(routes)
+        assert self.resolver is not None
+        cors = http_api_cors(self.template, self.resolver)
+        return Gateway(routes, cors=Cors(cors) if cors else None)
 
     def sam_env_file(self, path: Path, endpoint_for_containers: str) -> Path:
         """An env-vars file for `sam local start-api --env-vars` against this AWS endpoint."""

@@ -191,3 +191,16 @@ class Resolver:
 
     def environment(self, spec: FunctionSpec) -> dict[str, str]:
         return {k: str(self.value(v)) for k, v in spec.environment.items()}
+
+
+def http_api_cors(template: Mapping[str, Any], resolver: Resolver) -> dict[str, Any] | None:
+    """The HTTP API's CorsConfiguration, evaluated (None when there is none)."""
+    for api in resources(template, "AWS::Serverless::HttpApi").values():
+        cors = (api.get("Properties") or {}).get("CorsConfiguration")
+        if cors:
+            evaluated = {k: resolver.value(v) for k, v in cors.items()}
+            origins = evaluated.get("AllowOrigins", [])
+            if isinstance(origins, str):
+                evaluated["AllowOrigins"] = [o.strip() for o in origins.split(",")]
+            return evaluated
+    return None

@@ -88,3 +88,84 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         process.wait(timeout=10)
     except subprocess.TimeoutExpired:
         process.kill()
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """Debian's Chromium, driven by Playwright (its own browser download does not work here)."""
+    if not CHROMIUM.exists():
+        pytest.fail("Chromium is missing: `make system-deps` (as root) installs it")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
+
+
+JS = ROOT / "tests" / "js"
+
+
+def transpile(source: Path, target: Path, module: str = "none") -> Path:
+    """The seed's TypeScript, types erased and nothing else (tests/js/transpile.js)."""
+    if not (JS / "node_modules" / "typescript").is_dir():
+        pytest.fail("TypeScript is missing: `make test` runs `npm ci --prefix tests/js` first")
+    subprocess.run(
+        ["node", str(JS / "transpile.js"), str(source), str(target), module],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    return target
+
+
+@pytest.fixture
+def make_user(stack):
+    def make_user(email: str, password: str, name: str = "E2E User") -> str:
+        created = stack.oauthctl(
+            "user",
+            "create",
+            "--email",
+            email,
+            "--name",
+            name,
+            "--password-stdin",
+            stdin=password + "\n",
+        )
+        assert created.returncode == 0, created.stderr
+        return json.loads(created.stdout)["user_id"]
+
+    return make_user
+
+
+@pytest.fixture
+def make_client(stack):
+    def make_client(client_id: str, *args: str) -> dict:
+        created = stack.oauthctl(
+            "client", "create", "--name", client_id, "--client-id", client_id, *args
+        )
+        assert created.returncode == 0, created.stderr
+        return json.loads(created.stdout)
+
+    return make_client

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+
 import pytest
 
 from oauth21.clients import GRANT_AUTHORIZATION_CODE, GRANT_REFRESH_TOKEN
@@ -204,6 +207,10 @@ def test_the_login_page_is_safe_to_show(browser, spa):
     assert headers["Referrer-Policy"] == "no-referrer"
     assert headers["Cache-Control"] == "no-store"
     body = page.response["body"]
+    # The inline stylesheet is allowed by exactly its hash (and byte for byte as hashed).
+    css = body.split("<style>", 1)[1].split("</style>", 1)[0]
+    digest = base64.b64encode(hashlib.sha256(css.encode()).digest()).decode()
+    assert f"style-src 'sha256-{digest}'" in csp
     assert '<label for="email">' in body and '<label for="password">' in body
     assert "<script" not in body
     assert "Photo Printer" in page.text
