@@ -54,6 +54,16 @@ class BoundRoute:
     def key(self) -> str:
         return f"{self.method} {self.path}"
 
+    @property
+    def specificity(self) -> tuple[tuple[int, ...], bool]:
+        """API Gateway's order: static segments before {param} before {proxy+},
+        a method before ANY, whatever the order routes were declared in."""
+        ranks = tuple(
+            2 if part.endswith("+}") else 1 if part.startswith("{") else 0
+            for part in self.path.strip("/").split("/")
+        )
+        return ranks, self.method == "ANY"
+
 
 def build_event(
     method: str,
@@ -185,7 +195,7 @@ class Gateway:
         log: Callable[[str], None] | None = None,
         cors: Cors | None = None,
     ):
-        self.routes = routes
+        self.routes = sorted(routes, key=lambda r: r.specificity)
         self.cors = cors
         self._log = log or (lambda line: print(line, file=sys.stderr, flush=True))
 
@@ -228,12 +238,12 @@ class Gateway:
         event = build_event(
             method, raw_path, raw_query, header_pairs, body, source_ip, route, params
         )
-        if route.authorizer is not None:
-            status, context = route.authorizer(event)
-            if status != 200:
-                return _message(status, "Unauthorized" if status == 401 else "Forbidden")
-            event["requestContext"]["authorizer"] = {"lambda": context or {}}
         try:
+            if route.authorizer is not None:
+                status, context = route.authorizer(event)
+                if status != 200:
+                    return _message(status, "Unauthorized" if status == 401 else "Forbidden")
+                event["requestContext"]["authorizer"] = {"lambda": context or {}}
             result = route.handler(event, LambdaContext(function_name=route.function))
         except Exception:
             traceback.print_exc()
@@ -276,9 +286,14 @@ class Gateway:
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-        server = ThreadingHTTPServer((host, port), RequestHandler)
-        server.daemon_threads = True
-        return server
+        return _Server((host, port), RequestHandler)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    # The default backlog of 5 resets connections under a burst of parallel
+    # requests (the parallel-redemption tests send 20 at once).
+    request_queue_size = 128
 
 
 def _message(status: int, message: str) -> tuple[int, list[tuple[str, str]], bytes]:

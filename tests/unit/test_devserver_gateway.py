@@ -418,12 +418,6 @@ def test_no_authorizer_no_authorizer_context():
     assert "authorizer" not in handler.event["requestContext"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="devserver/gateway.py Gateway.dispatch calls route.authorizer outside its "
-    "try/except: an authorizer that raises escapes dispatch (the HTTP client gets no "
-    "response) where API Gateway answers 500 Internal Server Error",
-)
 def test_an_authorizer_that_raises_is_500(capsys):
     def authorizer(e: dict[str, Any]) -> tuple[int, dict[str, Any] | None]:
         raise RuntimeError("authorizer broke")
@@ -436,12 +430,6 @@ def test_an_authorizer_that_raises_is_500(capsys):
     assert handler.calls == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="devserver/gateway.py Gateway.find returns the first route in list order; "
-    "API Gateway picks the most specific (static over {param} over {proxy+}, "
-    "a method over ANY) whatever the order",
-)
 @pytest.mark.parametrize(
     ("routes", "method", "path", "expected"),
     [
