@@ -8,6 +8,7 @@ from oauth21.clients import (
     CONFIDENTIAL,
     GRANT_AUTHORIZATION_CODE,
     GRANT_CLIENT_CREDENTIALS,
+    GRANT_DEVICE_CODE,
     GRANT_REFRESH_TOKEN,
     PUBLIC,
     new_client,
@@ -41,6 +42,13 @@ def create_demo_data(services: Services | None = None) -> dict[str, Any]:
         scopes=scopes,
         redirect_uris=[LOCAL_CALLBACK],
     )
+    device_client, _ = new_client(
+        name="Demo TV",
+        client_type=PUBLIC,
+        client_id="demo-tv",
+        grant_types=[GRANT_DEVICE_CODE, GRANT_REFRESH_TOKEN],
+        scopes=scopes,
+    )
     seed_client, _ = new_client(
         name="Seed integration tests",
         client_type=CONFIDENTIAL,
@@ -50,7 +58,7 @@ def create_demo_data(services: Services | None = None) -> dict[str, Any]:
         scopes=scopes,
         redirect_uris=["http://localhost/callback"],
     )
-    for client in (service_client, public_client, seed_client):
+    for client in (service_client, public_client, device_client, seed_client):
         services.client_table.create(client.to_record())
     user = services.accounts.create(DEMO_USER[0], DEMO_USER[1], "Demo User")
     return {
@@ -60,6 +68,7 @@ def create_demo_data(services: Services | None = None) -> dict[str, Any]:
             "client_secret": service_secret,
         },
         "public_client": {"client_id": public_client.client_id, "redirect_uri": LOCAL_CALLBACK},
+        "device_client": {"client_id": device_client.client_id},
         "seed_test_client": {
             "client_id": SEED_TEST_CLIENT[0],
             "client_secret": SEED_TEST_CLIENT[1],

@@ -23,19 +23,17 @@ from oauth21.authorization import (
     origin_of,
     parse_authorization_request,
 )
-from oauth21.cookies import Cookies, CsrfFailure
+from oauth21.cookies import Cookies
 from oauth21.errors import AccessDenied, ConsentRequired, InvalidRequest, LoginRequired
 from oauth21.hashing import sha256_hex
 from oauth21.http import Request, Response, public_base_url, require_method
-from oauth21.pages import Pages, carried_fields, redirect
+from oauth21.login import BrowserLogin, SignedIn
+from oauth21.pages import Pages, redirect
 from oauth21.scopes import describe
-from oauth21.users import LoginThrottled, Session
+from oauth21.users import Session
 
 if TYPE_CHECKING:
     from oauth21.services import Services
-
-WRONG_CREDENTIALS = "Wrong email or password."
-THROTTLED = "Too many attempts. Wait a few minutes, then try again."
 
 
 class AuthorizeEndpoint:
@@ -43,6 +41,7 @@ class AuthorizeEndpoint:
         self._services = services
         self._settings = services.settings
         self._pages = Pages()
+        self._browser = BrowserLogin(services, self._pages)
 
     # --- routes -------------------------------------------------------------
 
@@ -57,15 +56,9 @@ class AuthorizeEndpoint:
             step = form.get("step")
             if step is None:  # an authorization request sent as a form (RFC 6749 3.1)
                 return self._start(request, list(form.items()), base_url, cookies)
-            try:
-                cookies.check_csrf(request, form.get("csrf_token"), base_url)
-            except CsrfFailure:
-                return self._pages.message(
-                    "Please try again",
-                    "This form expired or was sent from another site. Go back and try again.",
-                    status=403,
-                    error=True,
-                )
+            refused = self._browser.check_csrf(request, form, base_url, cookies)
+            if refused is not None:
+                return refused
             authz = self._parse(list(form.items()), base_url)
             if step == "login":
                 return self._login(request, form, authz, base_url, cookies)
@@ -112,7 +105,7 @@ class AuthorizeEndpoint:
         cookies: Cookies,
     ) -> Response:
         authz = self._parse(pairs, base_url)
-        session = self._services.sessions.find(request.cookies.get(cookies.session))
+        session = self._browser.session(request, cookies)
         if session is not None and "login" in authz.prompts:
             session = None  # prompt=login: authenticate again
         return self._next_step(request, authz, session, base_url, cookies, status=302)
@@ -147,24 +140,19 @@ class AuthorizeEndpoint:
         base_url: str,
         cookies: Cookies,
     ) -> Response:
-        email = form.get("email", "")[:320]
-        password = form.get("password", "")
-        try:
-            user = (
-                self._services.accounts.login(email, password, request.source_ip)
-                if email and password
-                else None
-            )
-        except LoginThrottled:
-            return self._login_page(request, authz, base_url, cookies, error=THROTTLED, email=email)
-        if user is None:
+        outcome = self._browser.sign_in(request, form, cookies)
+        if not isinstance(outcome, SignedIn):
             return self._login_page(
-                request, authz, base_url, cookies, error=WRONG_CREDENTIALS, email=email
+                request, authz, base_url, cookies, error=outcome, email=form.get("email", "")
             )
-        cookie, session = self._services.sessions.start(user.user_id)
-        session_cookie = cookies.make(cookies.session, cookie, self._services.sessions.lifetime)
         return self._next_step(
-            request, authz, session, base_url, cookies, status=303, set_cookies=[session_cookie]
+            request,
+            authz,
+            outcome.session,
+            base_url,
+            cookies,
+            status=303,
+            set_cookies=[outcome.set_cookie],
         )
 
     def _consent(
@@ -175,7 +163,7 @@ class AuthorizeEndpoint:
         base_url: str,
         cookies: Cookies,
     ) -> Response:
-        session = self._services.sessions.find(request.cookies.get(cookies.session))
+        session = self._browser.session(request, cookies)
         if session is None:
             return self._login_page(request, authz, base_url, cookies)
         decision = form.get("decision")
@@ -226,14 +214,13 @@ class AuthorizeEndpoint:
     def _form_context(
         self, request: Request, authz: AuthorizationRequest, base_url: str, cookies: Cookies
     ) -> tuple[dict[str, Any], list[str]]:
-        token, new_cookies = cookies.csrf_token(request)
-        context = {
-            "action": f"{base_url}/oauth/authorize",
-            "csrf_token": token,
-            "carried": carried_fields(authz.carried),
-            "client_name": authz.client.name or authz.client.client_id,
-        }
-        return context, new_cookies
+        return self._browser.form_context(
+            request,
+            cookies,
+            action=f"{base_url}/oauth/authorize",
+            carried=authz.carried.items(),
+            client_name=authz.client.name or authz.client.client_id,
+        )
 
     def _login_page(
         self,
@@ -245,14 +232,14 @@ class AuthorizeEndpoint:
         error: str = "",
         email: str = "",
     ) -> Response:
-        context, new_cookies = self._form_context(request, authz, base_url, cookies)
-        return self._pages.render(
-            "login.html",
-            status=400 if error else 200,
-            cookies=new_cookies,
+        return self._browser.login_page(
+            request,
+            cookies,
+            action=f"{base_url}/oauth/authorize",
+            carried=authz.carried.items(),
+            client_name=authz.client.name or authz.client.client_id,
             error=error,
             email=email,
-            **context,
         )
 
     def _consent_page(
@@ -265,14 +252,15 @@ class AuthorizeEndpoint:
         set_cookies: Iterable[str],
     ) -> Response:
         context, new_cookies = self._form_context(request, authz, base_url, cookies)
-        user = self._services.user_table.get(session.user_id)
         return self._pages.render(
             "consent.html",
             cookies=[*set_cookies, *new_cookies],
             # The consent form redirects on to the client: allow that target.
             form_targets=[origin_of(authz.redirect_uri)],
             scopes=describe(authz.scope),
-            user_email=user["email"] if user else "",
+            user_email=self._browser.user_email(session),
             logout_url=f"{base_url}/oauth/logout",
+            user_code="",
+            step="consent",
             **context,
         )

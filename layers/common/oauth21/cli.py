@@ -16,7 +16,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from oauth21.clients import DEFAULT_GRANT_TYPES, Client, new_client
+from oauth21.clients import DEFAULT_GRANT_TYPES, GRANT_DEVICE_CODE, Client, new_client
 from oauth21.config import load_settings
 from oauth21.keys import rotate
 from oauth21.services import Services
@@ -85,12 +85,21 @@ def _words(value: str | None) -> list[str] | None:
     return None if value is None else value.replace(",", " ").split()
 
 
+# Short names for --grant-types.
+GRANT_ALIASES = {"device_code": GRANT_DEVICE_CODE, "device": GRANT_DEVICE_CODE}
+
+
+def _grant_types(value: str | None) -> list[str] | None:
+    words = _words(value)
+    return None if words is None else [GRANT_ALIASES.get(w, w) for w in words]
+
+
 def client_create(args: argparse.Namespace, services: Services) -> Any:
     try:
         client, secret = new_client(
             name=args.name,
             client_type=args.type,
-            grant_types=_words(args.grant_types),
+            grant_types=_grant_types(args.grant_types),
             scopes=_words(args.scopes) or services.settings.supported_scopes,
             redirect_uris=args.redirect_uri or (),
             client_id=args.client_id,
@@ -185,7 +194,7 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--redirect-uri", action="append", help="repeat for several")
     create.add_argument(
         "--grant-types",
-        help="space- or comma-separated; default: "
+        help="space- or comma-separated (device_code for RFC 8628's); default: "
         + "; ".join(f"{k}: {' '.join(v)}" for k, v in DEFAULT_GRANT_TYPES.items()),
     )
     create.add_argument(

@@ -32,6 +32,7 @@ TABLE_SETTINGS = {
     "auth_codes_table": "oauth21-auth-codes",
     "consents_table": "oauth21-consents",
     "login_throttle_table": "oauth21-login-throttle",
+    "device_codes_table": "oauth21-device-codes",
 }
 
 
@@ -65,6 +66,10 @@ class Settings:
     login_window_seconds: int = 900
     login_account_limit: int = 5
     login_address_limit: int = 20
+    # Device authorization grant (RFC 8628).
+    device_code_lifetime: int = 600
+    device_poll_interval: int = 5
+    user_code_attempt_limit: int = 10
     max_body_bytes: int = 16384
     dynamodb_max_attempts: int = 3
     aws_connect_timeout: float = 1.0
@@ -78,6 +83,7 @@ class Settings:
     auth_codes_table: str = TABLE_SETTINGS["auth_codes_table"]
     consents_table: str = TABLE_SETTINGS["consents_table"]
     login_throttle_table: str = TABLE_SETTINGS["login_throttle_table"]
+    device_codes_table: str = TABLE_SETTINGS["device_codes_table"]
 
     @property
     def max_token_lifetime(self) -> int:

@@ -20,6 +20,7 @@ def authorization_server_metadata(base_url: str, settings: Any) -> dict[str, Any
         "issuer": base_url,
         "authorization_endpoint": f"{base_url}/oauth/authorize",
         "token_endpoint": f"{base_url}/oauth/token",
+        "device_authorization_endpoint": f"{base_url}/oauth/device/code",
         "jwks_uri": f"{base_url}/.well-known/jwks.json",
         "introspection_endpoint": f"{base_url}/oauth/introspect",
         "revocation_endpoint": f"{base_url}/oauth/revoke",

@@ -20,9 +20,11 @@ if TYPE_CHECKING:
     from oauth21.store.clients import ClientTable
     from oauth21.store.codes import CodeTable
     from oauth21.store.consents import ConsentTable
+    from oauth21.store.device_codes import DeviceCodeTable
     from oauth21.store.grants import GrantTable
     from oauth21.store.revocations import RevocationTable
     from oauth21.store.signing_keys import SigningKeyTable
+    from oauth21.store.throttle import ThrottleTable
     from oauth21.store.users import UserTable
     from oauth21.tokens import AccessTokenIssuer
     from oauth21.users import Accounts, Sessions
@@ -109,14 +111,24 @@ class Services:
         return UserTable(self.dynamodb, self.settings.users_table)
 
     @cached_property
-    def accounts(self) -> Accounts:
+    def throttle(self) -> ThrottleTable:
         from oauth21.store.throttle import ThrottleTable
+
+        return ThrottleTable(self.dynamodb, self.settings.login_throttle_table)
+
+    @cached_property
+    def accounts(self) -> Accounts:
         from oauth21.users import Accounts, LoginPolicy
 
         s = self.settings
         policy = LoginPolicy(s.login_window_seconds, s.login_account_limit, s.login_address_limit)
-        throttle = ThrottleTable(self.dynamodb, s.login_throttle_table)
-        return Accounts(self.user_table, throttle, policy, self.clock)
+        return Accounts(self.user_table, self.throttle, policy, self.clock)
+
+    @cached_property
+    def device_codes(self) -> DeviceCodeTable:
+        from oauth21.store.device_codes import DeviceCodeTable
+
+        return DeviceCodeTable(self.dynamodb, self.settings.device_codes_table, self.grants)
 
     @cached_property
     def sessions(self) -> Sessions:

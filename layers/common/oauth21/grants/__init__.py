@@ -44,6 +44,7 @@ GRANT_MODULES = {
     "authorization_code": "oauth21.grants.authorization_code",
     "refresh_token": "oauth21.grants.refresh_token",
     "client_credentials": "oauth21.grants.client_credentials",
+    "urn:ietf:params:oauth:grant-type:device_code": "oauth21.grants.device_code",
 }
 
 

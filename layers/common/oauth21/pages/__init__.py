@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -102,7 +102,3 @@ def redirect(location: str, *, status: int = 302, cookies: Iterable[str] = ()) -
     if cookie_list:
         response["cookies"] = cookie_list
     return response
-
-
-def carried_fields(params: Mapping[str, str]) -> list[tuple[str, str]]:
-    return sorted(params.items())

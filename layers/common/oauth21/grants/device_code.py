@@ -1,0 +1,108 @@
+"""Polling with a device code (RFC 8628 3.4, 3.5).
+
+A pending poll on time is one conditional write (it notes the poll). Too
+soon is `slow_down`, and the interval the client must keep grows by 5 s and
+is remembered. After approval, the first poll marks the code issued and
+creates the grant in one transaction: one set of tokens, once; every later
+poll is `invalid_grant`. A device code only works for the client it was
+issued to.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from oauth21.clients import GRANT_DEVICE_CODE
+from oauth21.errors import AccessDenied, InvalidGrant, OAuthError
+from oauth21.grants import TokenRequest, token_json
+from oauth21.hashing import sha256_hex
+from oauth21.http import Response
+from oauth21.store.device_codes import APPROVED, DENIED, PENDING
+from oauth21.tokens import new_grant_key, new_refresh_secret, refresh_token, token_response
+
+if TYPE_CHECKING:
+    from oauth21.services import Services
+
+INVALID = "The device code is invalid, expired or already used"
+
+
+class AuthorizationPending(OAuthError):
+    error = "authorization_pending"
+    default_description = "The user has not yet approved the request"
+
+
+class SlowDown(OAuthError):
+    error = "slow_down"
+    default_description = "Polling too fast: wait 5 seconds more between polls"
+
+
+class ExpiredToken(OAuthError):
+    error = "expired_token"
+    default_description = "The device code has expired; start again"
+
+
+class DeviceCodeGrant:
+    grant_type: ClassVar[str] = GRANT_DEVICE_CODE
+
+    def __init__(self, services: Services):
+        self._services = services
+
+    def exchange(self, request: TokenRequest) -> Response:
+        device_code = request.require("device_code")
+        services = self._services
+        now = int(services.clock())
+        code_hash = sha256_hex(device_code)
+        poll = services.device_codes.poll(code_hash, request.client.client_id, now)
+        if poll.waiting:
+            raise AuthorizationPending()
+        device = poll.item
+        if device is None or device.get("kind") != "device":
+            raise InvalidGrant(INVALID)
+        if device["client_id"] != request.client.client_id:
+            raise InvalidGrant("The device code was issued to another client")
+        status = device["status"]
+        if status in (PENDING, APPROVED, DENIED) and device["expires_at"] <= now:
+            raise ExpiredToken()
+        if status == PENDING:
+            services.device_codes.slow_down(code_hash, device["poll_interval"], now)
+            raise SlowDown()
+        if status == DENIED:
+            raise AccessDenied("The user denied the request")
+        if status != APPROVED:
+            raise InvalidGrant(INVALID)
+        return self._issue(request, code_hash, device, now)
+
+    def _issue(
+        self, request: TokenRequest, code_hash: str, device: dict[str, Any], now: int
+    ) -> Response:
+        settings = self._services.settings
+        grant_key, grant_id = new_grant_key()
+        secret, secret_hash = new_refresh_secret()
+        grant = {
+            "grant_id": grant_id,
+            "kind": "device",
+            "client_id": device["client_id"],
+            "user_id": device["user_id"],
+            "scope": device["scope"],
+            "scopes": device["scope"].split(),
+            "auth_time": device["auth_time"],
+            "created_at": now,
+            "expires_at": now + settings.grant_lifetime,
+            "refresh_hash": secret_hash,
+            "refresh_expires_at": now + settings.refresh_token_idle_lifetime,
+            "grace_used": False,
+        }
+        if not self._services.device_codes.issue(code_hash, grant, now):
+            raise InvalidGrant(INVALID)  # another poll got the tokens
+        access = self._services.access_tokens.issue(
+            issuer=request.issuer,
+            subject=device["user_id"],
+            client_id=device["client_id"],
+            scope=device["scope"],
+            grant_id=grant_id,
+            extra={"auth_time": device["auth_time"]},
+        )
+        return token_json(token_response(access, refresh_token(grant_key, secret)))
+
+
+GRANT = DeviceCodeGrant
