@@ -52,6 +52,7 @@ typecheck: $(BIN)/.installed
 
 sam-validate: $(BIN)/.installed
 	$(BIN)/sam validate --lint --template template.yaml
+	$(BIN)/sam validate --lint --template examples/resource-server/template.yaml
 
 sam-build: $(BIN)/.installed
 	$(BIN)/sam build --template template.yaml

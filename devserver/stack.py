@@ -12,12 +12,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from devserver.authorizers import make_authorizer
 from devserver.gateway import BoundRoute, Cors, Gateway
 from devserver.lambdas import load_handler
 from devserver.template import (
     Resolver,
     create_tables,
     functions,
+    http_api_authorizers,
     http_api_cors,
     load_template,
     local_table_name,
@@ -166,13 +168,23 @@ class LocalStack:
         return create_demo_data()
 
     def gateway(self) -> Gateway:
+        specs = functions(self.template)
+        authorizers = {}
+        for name, config in http_api_authorizers(self.template).items():
+            function_id = config["FunctionArn"]["Fn::GetAtt"][0]
+            spec = specs[function_id]
+            handler = load_handler(spec.code_dir, spec.handler)
+            authorizers[name] = make_authorizer(handler, config, function_id)
         routes: list[BoundRoute] = []
-        for spec in functions(self.template).values():
+        for spec in specs.values():
             if not spec.routes:
                 continue
             handler = load_handler(spec.code_dir, spec.handler)
             for route in spec.routes:
-                routes.append(BoundRoute(route.method, route.path, spec.logical_id, handler))
+                authorizer = authorizers[route.authorizer] if route.authorizer else None
+                routes.append(
+                    BoundRoute(route.method, route.path, spec.logical_id, handler, authorizer)
+                )
         assert self.resolver is not None
         cors = http_api_cors(self.template, self.resolver)
         return Gateway(routes, cors=Cors(cors) if cors else None)

@@ -108,3 +108,38 @@ def aws_calls(monkeypatch: pytest.MonkeyPatch) -> AwsCalls:
 
     monkeypatch.setattr(BaseClient, "_make_api_call", counting)
     return calls
+
+
+@pytest.fixture
+def user_token(services: Services) -> Callable[..., str]:
+    """An access token of a user's grant, minted by the server's own code."""
+    from oauth21.tokens import new_grant_key
+    from tests.support import ISSUER
+
+    def mint(user_id: str, scope: str = "read write", client_id: str = "spa", **issue: Any) -> str:
+        _, grant_id = new_grant_key()
+        now = int(services.clock())
+        services.grants.create(
+            {
+                "grant_id": grant_id,
+                "kind": "authorization_code",
+                "client_id": client_id,
+                "user_id": user_id,
+                "scope": scope,
+                "scopes": scope.split(),
+                "created_at": now,
+                "expires_at": now + 86400,
+            }
+        )
+        return str(
+            services.access_tokens.issue(
+                issuer=issue.pop("issuer", ISSUER),
+                subject=user_id,
+                client_id=client_id,
+                scope=scope,
+                grant_id=grant_id,
+                **issue,
+            ).value
+        )
+
+    return mint

@@ -1,14 +1,15 @@
 // Transpile one of the seed's TypeScript files to JavaScript without changing its logic:
-// types are erased, nothing else. Usage: node transpile.js <in.ts> <out.js> [commonjs|none]
+// types are erased, nothing else. Usage: node transpile.js <in.ts> <out.js> [none|commonjs|esnext]
 const fs = require("fs");
 const ts = require("typescript");
 
 const [input, output, moduleKind = "none"] = process.argv.slice(2);
 const source = fs.readFileSync(input, "utf8");
+const modules = { none: ts.ModuleKind.None, commonjs: ts.ModuleKind.CommonJS, esnext: ts.ModuleKind.ESNext };
 const result = ts.transpileModule(source, {
   compilerOptions: {
-    target: ts.ScriptTarget.ES2020,
-    module: moduleKind === "commonjs" ? ts.ModuleKind.CommonJS : ts.ModuleKind.None,
+    target: ts.ScriptTarget.ES2022,
+    module: modules[moduleKind],
     removeComments: false,
   },
   fileName: input,

@@ -15,6 +15,7 @@ BLOCKS = {
     "device_flow.py": "# device_flow.py",
     "dpop_client.ts": "// dpop-client.ts",
     "oauth_client.ts": "// oauth-client.ts",
+    "personal_access_token.ts": "// Create personal access token via API",
 }
 
 

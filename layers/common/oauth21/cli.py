@@ -27,6 +27,10 @@ class CliError(Exception):
     pass
 
 
+# `make dev`'s API: the issuer of tokens minted here for the local stack.
+_LOCAL_ISSUER = "http://127.0.0.1:3000"
+
+
 def _stack_settings(stack_name: str, region: str | None) -> dict[str, Any]:
     """Settings from a deployed stack's outputs (ClientsTableName -> clients_table, ...)."""
     import boto3
@@ -43,6 +47,8 @@ def _stack_settings(stack_name: str, region: str | None) -> dict[str, Any]:
             overrides["signing_kms_key_id"] = value
         elif key == "SigningMode":
             overrides["signing_mode"] = value
+        elif key == "Issuer":
+            overrides["issuer"] = value
     return overrides
 
 
@@ -166,6 +172,28 @@ def user_delete(args: argparse.Namespace, services: Services) -> Any:
     return {"deleted": args.user_id}
 
 
+def personal_access_token(args: argparse.Namespace, services: Services) -> Any:
+    from oauth21.errors import OAuthError
+    from oauth21.personal_tokens import create_personal_token
+
+    if services.user_table.get(args.user_id) is None:
+        raise CliError(f"no user {args.user_id}")
+    issuer = args.issuer or services.settings.issuer or _LOCAL_ISSUER
+    scopes = _words(args.scopes) or []
+    try:
+        return create_personal_token(
+            services,
+            user_id=args.user_id,
+            name=args.name,
+            scopes=scopes,
+            expires_in=args.expires_in,
+            issuer=issuer.rstrip("/"),
+            allowed=services.settings.supported_scopes,
+        )
+    except OAuthError as exc:
+        raise CliError(exc.description) from None
+
+
 def keys_rotate(args: argparse.Namespace, services: Services) -> Any:
     return rotate(services.signing_key_table, services.kms, services.settings)
 
@@ -229,6 +257,20 @@ def build_parser() -> argparse.ArgumentParser:
     user_del = user.add_parser("delete")
     user_del.add_argument("user_id")
     user_del.set_defaults(run=user_delete)
+
+    pat = groups.add_parser(
+        "personal-access-token", help="mint a personal access token for a user (shown once)"
+    )
+    pat.add_argument("--user-id", required=True)
+    pat.add_argument("--name", required=True)
+    pat.add_argument("--scopes", required=True, help='comma- or space-separated, e.g. "read,write"')
+    pat.add_argument("--expires-in", type=int, help="seconds (default PAT_DEFAULT_LIFETIME)")
+    pat.add_argument(
+        "--issuer",
+        help="the server's public URL (default: ISSUER, the stack's Issuer output, or the "
+        f"local stack's {_LOCAL_ISSUER})",
+    )
+    pat.set_defaults(run=personal_access_token)
 
     keys = groups.add_parser("keys", help="signing keys").add_subparsers(
         dest="command", required=True

@@ -11,6 +11,7 @@ boto3 client), and these few typed fields need no more than `_parse`.
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 from collections.abc import Mapping
 from typing import Any
@@ -70,6 +71,15 @@ class Settings:
     device_code_lifetime: int = 600
     device_poll_interval: int = 5
     user_code_attempt_limit: int = 10
+    # Personal access tokens (seconds).
+    pat_max_lifetime: int = 90 * 86400
+    pat_default_lifetime: int = 30 * 86400
+    # The Lambda authorizer. Issuer and audience default to the server's own.
+    authorizer_issuer: str = ""
+    authorizer_audience: str = ""
+    authorizer_jwks_url: str = ""
+    authorizer_local_only: bool = False
+    authorizer_route_scopes: str = "{}"
     max_body_bytes: int = 16384
     dynamodb_max_attempts: int = 3
     aws_connect_timeout: float = 1.0
@@ -88,7 +98,7 @@ class Settings:
     @property
     def max_token_lifetime(self) -> int:
         """The longest any token signed by a key can live (keeps it published)."""
-        return self.access_token_lifetime
+        return max(self.access_token_lifetime, self.pat_max_lifetime)
 
 
 class SettingsError(ValueError):
@@ -131,6 +141,15 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) ->
     settings = Settings(**values)
     if settings.signing_mode not in ("envelope", "kms-sign"):
         raise SettingsError("SIGNING_MODE must be envelope or kms-sign")
+    try:
+        routes = json.loads(settings.authorizer_route_scopes)
+        valid = isinstance(routes, dict) and all(
+            isinstance(v, list) and all(isinstance(s, str) for s in v) for v in routes.values()
+        )
+    except ValueError:
+        valid = False
+    if not valid:
+        raise SettingsError('AUTHORIZER_ROUTE_SCOPES must be JSON: {"GET /path": ["scope"]}')
     issuer = urlsplit(settings.issuer)
     if settings.issuer and (
         issuer.scheme not in ("https", "http")

@@ -99,6 +99,8 @@ class Request:
     stage: str
     route_key: str = ""
     path_parameters: Mapping[str, str] = field(default_factory=dict)
+    # What the Lambda authorizer put in the context (routes it protects).
+    authorizer: Mapping[str, Any] = field(default_factory=dict)
     _form: dict[str, str] | None = field(default=None, repr=False)
 
     @classmethod
@@ -131,6 +133,7 @@ class Request:
             stage=context.get("stage") or "$default",
             route_key=event.get("routeKey") or "",
             path_parameters=event.get("pathParameters") or {},
+            authorizer=(context.get("authorizer") or {}).get("lambda") or {},
         )
 
     @property
