@@ -223,7 +223,7 @@ def test_aws_only_writes_the_sam_env_file(devserver, env_file):
         aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
     )
     kms = session.client("kms", endpoint_url=endpoint)
-    key = kms.describe_key(KeyId=parameters["SIGNING_KMS_KEY_ID"])["KeyMetadata"]
+    key = kms.describe_key(KeyId=parameters["ENVELOPE_KMS_KEY_ID"])["KeyMetadata"]
     assert key["KeyUsage"] == "ENCRYPT_DECRYPT"
     dynamodb = session.client("dynamodb", endpoint_url=endpoint)
     clients = dynamodb.scan(TableName=parameters["CLIENTS_TABLE"])["Items"]

@@ -36,7 +36,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[SimpleNamespace]:
         kms = boto3.client("kms", config=FAIL_FAST)
         create_tables(dynamodb)
         key_id = kms.create_key(Description="envelope")["KeyMetadata"]["KeyId"]
-        monkeypatch.setenv("SIGNING_KMS_KEY_ID", key_id)
+        monkeypatch.setenv("ENVELOPE_KMS_KEY_ID", key_id)
         yield SimpleNamespace(dynamodb=dynamodb, kms=kms, key_id=key_id)
 
 

@@ -235,7 +235,7 @@ def test_a_delete_changes_nothing_and_answers_success(request, aws, cloudformati
     ids=["unset", "unknown"],
 )
 def test_a_failure_answers_failed_without_raising(aws, cloudformation, monkeypatch, key_id, error):
-    monkeypatch.setenv("SIGNING_KMS_KEY_ID", key_id)
+    monkeypatch.setenv("ENVELOPE_KMS_KEY_ID", key_id)
     returned = invoke(load_function(), cloudformation.event("Create"))
     expected = expected_answer("Create", "FAILED", f"{error}: see the function's log")
     assert cloudformation.answer() == expected
@@ -255,7 +255,7 @@ def test_a_missing_table_answers_failed(aws, cloudformation):
 
 def test_a_failure_never_reports_the_exception_text(aws, cloudformation, monkeypatch):
     secret = "alias/secret-looking-key-name"
-    monkeypatch.setenv("SIGNING_KMS_KEY_ID", secret)
+    monkeypatch.setenv("ENVELOPE_KMS_KEY_ID", secret)
     invoke(load_function(), cloudformation.event("Create"))
     assert secret.encode() not in cloudformation.requests[0]["raw"]
 

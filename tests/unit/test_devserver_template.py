@@ -104,9 +104,7 @@ def test_the_loader_does_not_teach_safe_load_the_tags():
 def test_the_real_template_keeps_its_intrinsics(template):
     env = template["Globals"]["Function"]["Environment"]["Variables"]
     assert env["CLIENTS_TABLE"] == {"Ref": "ClientsTable"}
-    assert env["SIGNING_KMS_KEY_ID"] == {
-        "Fn::If": ["IsEnvelope", {"Ref": "SigningEnvelopeKey"}, {"Ref": "SigningKmsKey"}]
-    }
+    assert env["SIGNING_KMS_KEY_ID"] == {"Fn::If": ["IsKmsSign", {"Ref": "SigningKmsKey"}, ""]}
     assert template["Conditions"]["HasIssuer"] == {
         "Fn::Not": [{"Fn::Equals": [{"Ref": "Issuer"}, ""]}]
     }
@@ -154,7 +152,7 @@ def test_resources_filters_by_type(template):
     assert list(tables) == list(declared(template, "AWS::DynamoDB::Table"))
     assert set(TABLES) <= set(tables)
     assert tables["ClientsTable"] is template["Resources"]["ClientsTable"]
-    assert sorted(resources(template, "AWS::KMS::Key")) == ["SigningEnvelopeKey", "SigningKmsKey"]
+    assert sorted(resources(template, "AWS::KMS::Key")) == ["EnvelopeKey", "SigningKmsKey"]
     assert resources(template, "AWS::Nothing::Here") == {}
 
 
@@ -416,7 +414,7 @@ def test_if_picks_a_branch_by_its_condition(template):
 def test_the_environment_of_a_function(template):
     refs = {
         **{t: local_table_name(t) for t in TABLES},
-        "SigningEnvelopeKey": "key-1",
+        "EnvelopeKey": "key-1",
         "SigningKmsKey": "key-2",
         "Issuer": "http://127.0.0.1:3000",
     }
@@ -429,7 +427,8 @@ def test_the_environment_of_a_function(template):
         >= {
             "ISSUER": "http://127.0.0.1:3000",
             "SIGNING_MODE": "envelope",
-            "SIGNING_KMS_KEY_ID": "key-1",
+            "ENVELOPE_KMS_KEY_ID": "key-1",
+            "SIGNING_KMS_KEY_ID": "",
             "ACCESS_TOKEN_LIFETIME": "900",
             "SUPPORTED_SCOPES": "read write admin",
             "INTROSPECTION_REQUIRES_AUTH": "false",
@@ -448,6 +447,6 @@ def unknown_refs(template: dict[str, Any]) -> dict[str, str]:
 
 
 def test_the_environment_needs_every_ref(template):
-    resolver = Resolver(template, {"SigningEnvelopeKey": "key-1"})
+    resolver = Resolver(template, {"EnvelopeKey": "key-1"})
     with pytest.raises(KeyError, match="ClientsTable"):
         resolver.environment(functions(template)["TokenFunction"])

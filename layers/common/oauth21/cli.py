@@ -45,6 +45,8 @@ def _stack_settings(stack_name: str, region: str | None) -> dict[str, Any]:
             overrides[re.sub(r"(?<!^)(?=[A-Z])", "_", stem).lower() + "_table"] = value
         elif key == "SigningKmsKeyId":
             overrides["signing_kms_key_id"] = value
+        elif key == "EnvelopeKmsKeyId":
+            overrides["envelope_kms_key_id"] = value
         elif key == "SigningMode":
             overrides["signing_mode"] = value
         elif key == "Issuer":
@@ -63,15 +65,25 @@ def _services(args: argparse.Namespace) -> Services:
         os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
         os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
     overrides = _stack_settings(args.stack_name, args.region) if args.stack_name else {}
-    if not overrides.get("signing_kms_key_id") and not os.environ.get("SIGNING_KMS_KEY_ID"):
-        overrides["signing_kms_key_id"] = _local_kms_key(overrides)
+    local_keys = (("envelope_kms_key_id", "ENCRYPT_DECRYPT"), ("signing_kms_key_id", "SIGN_VERIFY"))
+    for setting, usage in local_keys:
+        if not overrides.get(setting) and not os.environ.get(setting.upper()):
+            overrides[setting] = _local_kms_key(usage)
     return Services(load_settings(**overrides))
 
 
-def _local_kms_key(overrides: dict[str, Any]) -> str:
-    """The local stack's KMS key for the configured mode (it has one of each)."""
+def _local_kms_key(usage: str) -> str:
+    """The local stack's KMS key of this usage (it has one of each)."""
     if not os.environ.get("AWS_ENDPOINT_URL"):
         return ""
+    import boto3
+
+    kms = boto3.client("kms")
+    for key in kms.list_keys()["Keys"]:
+        meta = kms.describe_key(KeyId=key["KeyId"])["KeyMetadata"]
+        if meta.get("KeyUsage") == usage and meta.get("KeyState") == "Enabled":
+            return str(meta["KeyId"])
+    return ""
     import boto3
 
     kms = boto3.client("kms")

@@ -44,6 +44,9 @@ class Settings:
     supported_scopes: tuple[str, ...] = ("read", "write", "admin")
     # "envelope" (sign locally with a KMS-encrypted key) or "kms-sign".
     signing_mode: str = "envelope"
+    # The symmetric KMS key that encrypts signing keys and the DPoP nonce secret.
+    envelope_kms_key_id: str = ""
+    # The ECC_NIST_P256 KMS key that signs in kms-sign mode.
     signing_kms_key_id: str = ""
     access_token_lifetime: int = 900
     # The `aud` of access tokens; empty means the issuer URL.

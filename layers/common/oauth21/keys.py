@@ -109,7 +109,7 @@ def rotate(table: SigningKeyTable, kms: Any, settings: Any, now: float | None = 
         table.apply(create=[record], retire=retire, now=at, retired_until=retired_until)
         return {"current": record["kid"], "retired": retire, "changed": True}
 
-    key_id = settings.signing_kms_key_id
+    key_id = settings.envelope_kms_key_id
     envelope = "encrypted_private_key"
     upcoming = [r["kid"] for r in records if r.get("status") == NEXT and envelope in r]
     usable = [r["kid"] for r in current if envelope in r]
