@@ -84,19 +84,6 @@ def _local_kms_key(usage: str) -> str:
         if meta.get("KeyUsage") == usage and meta.get("KeyState") == "Enabled":
             return str(meta["KeyId"])
     return ""
-    import boto3
-
-    kms = boto3.client("kms")
-    usage = (
-        "SIGN_VERIFY"
-        if load_settings(**overrides).signing_mode == "kms-sign"
-        else ("ENCRYPT_DECRYPT")
-    )
-    for key in kms.list_keys()["Keys"]:
-        meta = kms.describe_key(KeyId=key["KeyId"])["KeyMetadata"]
-        if meta.get("KeyUsage") == usage and meta.get("KeyState") == "Enabled":
-            return str(meta["KeyId"])
-    return ""
 
 
 def _words(value: str | None) -> list[str] | None:
