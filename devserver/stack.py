@@ -154,6 +154,8 @@ class LocalStack:
         assert self.aws is not None
         merged.update(
             {
+                # Resource servers behind the local gateway: their public URL (DPoP htu).
+                "AUTHORIZER_PUBLIC_BASE_URL": self.url,
                 "AWS_ENDPOINT_URL": self.aws.endpoint,
                 "AWS_DEFAULT_REGION": REGION,
                 **{k: os.environ.get(k, v) for k, v in LOCAL_CREDENTIALS.items()},

@@ -14,6 +14,7 @@ def build(services: Services) -> Any:
     authorizer.keys.load()  # cold start: the published keys, once
     if not services.settings.authorizer_local_only:
         services.revocations  # noqa: B018
+    services.dpop  # noqa: B018  (and the nonce secret, when nonces are required)
 
     def handle(event: Any, context: Any) -> dict[str, Any]:
         decision = authorizer.decide(event)

@@ -6,6 +6,7 @@ signing key exists for the configured mode, then reports to CloudFormation.
 """
 
 import json
+import time
 import urllib.request
 from typing import Any
 
@@ -28,13 +29,17 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
 def _custom_resource(event: dict[str, Any], context: Any) -> dict[str, Any]:
     status, reason = "SUCCESS", ""
     try:
-        if event["RequestType"] != "Delete" and not has_signing_key(
-            services.signing_key_table, services.settings
-        ):
-            logger.info(
-                "creating the first signing keys",
-                extra=rotate(services.signing_key_table, services.kms, services.settings),
-            )
+        if event["RequestType"] != "Delete":
+            table, settings = services.signing_key_table, services.settings
+            if has_signing_key(table, settings):
+                table.ensure_nonce_secret(
+                    services.kms, settings.envelope_kms_key_id, int(time.time())
+                )
+            else:
+                logger.info(
+                    "creating the first signing keys",
+                    extra=rotate(table, services.kms, settings),
+                )
     except Exception as exc:  # CloudFormation must hear back, or it waits an hour
         logger.exception("initial key creation failed")
         status, reason = "FAILED", f"{type(exc).__name__}: see the function's log"

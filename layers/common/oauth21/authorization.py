@@ -9,6 +9,7 @@ redirected to the client with `error`, `error_description`, `state` and `iss`
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -37,6 +38,7 @@ CARRIED = (
     "dpop_jkt",
 )
 PROMPTS = {"none", "login", "consent"}
+_THUMBPRINT = re.compile(r"^[A-Za-z0-9_-]{43}$")
 MAX_STATE = 1024
 
 
@@ -162,6 +164,9 @@ def _validate(
         raise InvalidRequest("prompt may only be none, login or consent")
     if "none" in prompts and len(prompts) > 1:
         raise InvalidRequest("prompt=none cannot be combined with another prompt")
+    dpop_jkt = params.get("dpop_jkt")
+    if dpop_jkt is not None and not _THUMBPRINT.match(dpop_jkt):
+        raise InvalidRequest("dpop_jkt must be a JWK SHA-256 thumbprint (43 base64url characters)")
     carried = {name: params[name] for name in CARRIED if name in params}
     return AuthorizationRequest(
         client=partial.client,
@@ -172,6 +177,6 @@ def _validate(
         code_challenge=challenge,
         prompts=prompts,
         issuer=partial.issuer,
-        dpop_jkt=params.get("dpop_jkt"),
+        dpop_jkt=dpop_jkt,
         carried=carried,
     )

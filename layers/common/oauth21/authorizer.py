@@ -12,6 +12,12 @@ One function answers both API Gateway flavours, told apart by the event:
   context carries `wwwAuthenticate` for a gateway response to map into the
   header.
 
+`Authorization: DPoP <token>` with a `DPoP` proof (RFC 9449 7) is checked as
+the token endpoint checks proofs, with `htm`/`htu` taken from the request as
+API Gateway received it (see `request_target`), `ath`, and the proof's key
+equal to the token's `cnf.jkt`. A DPoP-bound token sent as Bearer is refused,
+and so is a Bearer token sent with the DPoP scheme.
+
 A token passes when its ES256 signature verifies against the issuer's keys
 (the signing-keys table in the same account, or `AUTHORIZER_JWKS_URL` for
 another; cached, refreshed on an unknown kid at most every 10 s), `typ` is
@@ -33,6 +39,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from oauth21.dpop import InvalidDpopProof, UseDpopNonce
 from oauth21.keys import PublicKeys
 from oauth21.tokens import InvalidToken, verify_access_token
 
@@ -51,15 +58,17 @@ class Unauthorized(Exception):
 class Decision:
     allowed: bool
     context: Mapping[str, str]
-    # "invalid_token" (401-worthy) or "insufficient_scope" (403-worthy).
+    # "invalid_token", "invalid_dpop_proof", "use_dpop_nonce" or "insufficient_scope".
     error: str = ""
     description: str = ""
+    scheme: str = "Bearer"
+    nonce: str = ""
 
     @property
     def www_authenticate(self) -> str:
         if not self.error:
             return ""
-        return f'Bearer error="{self.error}", error_description="{self.description}"'
+        return f'{self.scheme} error="{self.error}", error_description="{self.description}"'
 
 
 class JwksSource:
@@ -88,6 +97,23 @@ def route_of(event: Mapping[str, Any]) -> str:
     method = context.get("httpMethod") or event.get("httpMethod", "")
     resource = context.get("resourcePath") or event.get("resource", "")
     return f"{method} {resource}"
+
+
+def request_target(event: Mapping[str, Any], public_base_url: str) -> tuple[str, str]:
+    """The method and public URL of the request as API Gateway received it (DPoP htm, htu).
+
+    The base is `AUTHORIZER_PUBLIC_BASE_URL` (behind a custom domain) or
+    https:// and the request's domain; the path is the raw path (HTTP APIs) or
+    the request path, stage included (REST APIs).
+    """
+    context = event.get("requestContext") or {}
+    base = public_base_url.rstrip("/") or f"https://{context.get('domainName', '')}"
+    if event.get("version") == "2.0":
+        return str((context.get("http") or {}).get("method", "")), base + str(
+            event.get("rawPath", "")
+        )
+    method = context.get("httpMethod") or event.get("httpMethod", "")
+    return str(method), base + str(context.get("path") or event.get("path", ""))
 
 
 def header(event: Mapping[str, Any], name: str) -> str | None:
@@ -122,26 +148,64 @@ class Authorizer:
     def decide(self, event: Mapping[str, Any]) -> Decision:
         authorization = header(event, "authorization") or ""
         scheme, _, token = authorization.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            return Decision(False, {}, "invalid_token", "A Bearer token is required")
+        token = token.strip()
+        scheme = scheme.lower()
+        if scheme not in ("bearer", "dpop") or not token:
+            return Decision(False, {}, "invalid_token", "A Bearer or DPoP token is required")
         issuer = self.issuer_for(event)
         settings = self._services.settings
         audience = settings.authorizer_audience or settings.access_token_audience or issuer
         try:
             claims = verify_access_token(
-                token.strip(),
-                self.keys,
-                issuer=issuer,
-                audience=audience,
-                now=self._services.clock(),
+                token, self.keys, issuer=issuer, audience=audience, now=self._services.clock()
             )
         except InvalidToken:
-            return Decision(False, {}, "invalid_token", "The access token is invalid or expired")
-        if "cnf" in claims:  # sender-constrained: only with its DPoP proof
-            return Decision(False, {}, "invalid_token", "A DPoP-bound token must use DPoP")
+            return Decision(
+                False,
+                {},
+                "invalid_token",
+                "The access token is invalid or expired",
+                scheme="DPoP" if scheme == "dpop" else "Bearer",
+            )
+        bound = (
+            (claims.get("cnf") or {}).get("jkt") if isinstance(claims.get("cnf"), dict) else None
+        )
+        if scheme == "bearer" and bound:
+            return Decision(False, {}, "invalid_token", "A DPoP-bound token must use DPoP", "DPoP")
+        if scheme == "dpop":
+            refused = self._check_proof(event, token, bound)
+            if refused is not None:
+                return refused
         if not settings.authorizer_local_only and self._services.revocations.is_revoked(claims):
             return Decision(False, {}, "invalid_token", "The access token was revoked")
         return self._check_scope(event, claims)
+
+    def _check_proof(
+        self, event: Mapping[str, Any], token: str, bound: str | None
+    ) -> Decision | None:
+        """RFC 9449 7: the proof, for this request and this token, by the token's key."""
+        if not bound:
+            return Decision(
+                False, {}, "invalid_token", "A Bearer token cannot be sent as DPoP", "DPoP"
+            )
+        method, url = request_target(event, self._services.settings.authorizer_public_base_url)
+        try:
+            proof = self._services.dpop.verify(
+                header(event, "dpop"),
+                method=method,
+                url=url,
+                access_token=token,
+                require_nonce=self._services.settings.dpop_nonce_resource,
+            )
+        except UseDpopNonce as exc:
+            return Decision(False, {}, exc.error, exc.description, "DPoP", exc.nonce)
+        except InvalidDpopProof as exc:
+            return Decision(False, {}, exc.error, exc.description, "DPoP")
+        if proof.jkt != bound:
+            return Decision(
+                False, {}, "invalid_dpop_proof", "The proof's key is not the token's", "DPoP"
+            )
+        return None
 
     def _check_scope(self, event: Mapping[str, Any], claims: Mapping[str, Any]) -> Decision:
         route = route_of(event)
@@ -167,11 +231,14 @@ def respond(decision: Decision, event: Mapping[str, Any]) -> dict[str, Any]:
     """The decision in the shape the event's API Gateway flavour expects."""
     if event.get("version") == "2.0":
         return {"isAuthorized": decision.allowed, "context": dict(decision.context)}
-    if not decision.allowed and decision.error == "invalid_token":
+    if not decision.allowed and decision.error == "invalid_token" and decision.scheme == "Bearer":
         raise Unauthorized()
     context = dict(decision.context)
     if not decision.allowed:
+        # For a gateway response (ACCESS_DENIED) to map into headers and a 401.
         context["wwwAuthenticate"] = decision.www_authenticate
+        if decision.nonce:
+            context["dpopNonce"] = decision.nonce
     return {
         "principalId": decision.context.get("sub", "anonymous"),
         "policyDocument": {

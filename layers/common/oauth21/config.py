@@ -34,6 +34,7 @@ TABLE_SETTINGS = {
     "consents_table": "oauth21-consents",
     "login_throttle_table": "oauth21-login-throttle",
     "device_codes_table": "oauth21-device-codes",
+    "dpop_replay_table": "oauth21-dpop-replay",
 }
 
 
@@ -74,6 +75,12 @@ class Settings:
     device_code_lifetime: int = 600
     device_poll_interval: int = 5
     user_code_attempt_limit: int = 10
+    # DPoP (RFC 9449). Nonces are off by default: the seed's client does not
+    # retry on use_dpop_nonce.
+    dpop_proof_window: int = 60
+    dpop_nonce_window: int = 300
+    dpop_nonce_token_endpoint: bool = False
+    dpop_nonce_resource: bool = False
     # Personal access tokens (seconds).
     pat_max_lifetime: int = 90 * 86400
     pat_default_lifetime: int = 30 * 86400
@@ -83,6 +90,8 @@ class Settings:
     authorizer_jwks_url: str = ""
     authorizer_local_only: bool = False
     authorizer_route_scopes: str = "{}"
+    # The resource servers' public base URL, for DPoP `htu` (empty: from the request).
+    authorizer_public_base_url: str = ""
     max_body_bytes: int = 16384
     dynamodb_max_attempts: int = 3
     aws_connect_timeout: float = 1.0
@@ -97,6 +106,7 @@ class Settings:
     consents_table: str = TABLE_SETTINGS["consents_table"]
     login_throttle_table: str = TABLE_SETTINGS["login_throttle_table"]
     device_codes_table: str = TABLE_SETTINGS["device_codes_table"]
+    dpop_replay_table: str = TABLE_SETTINGS["dpop_replay_table"]
 
     @property
     def max_token_lifetime(self) -> int:

@@ -98,6 +98,7 @@ def rotate(table: SigningKeyTable, kms: Any, settings: Any, now: float | None = 
     configured).
     """
     at = int(time.time() if now is None else now)
+    table.ensure_nonce_secret(kms, settings.envelope_kms_key_id, at)
     records = table.all()
     retired_until = at + settings.max_token_lifetime + settings.key_publication_margin
     current = [r for r in records if r.get("status") == CURRENT]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from oauth21.dpop import ALLOWED_ALGS
 from oauth21.grants import GRANT_MODULES
 
 CACHE_CONTROL = "public, max-age=300"
@@ -33,4 +34,5 @@ def authorization_server_metadata(base_url: str, settings: Any) -> dict[str, Any
         "token_endpoint_auth_methods_supported": CLIENT_AUTH_METHODS,
         "introspection_endpoint_auth_methods_supported": CLIENT_AUTH_METHODS,
         "revocation_endpoint_auth_methods_supported": CLIENT_AUTH_METHODS,
+        "dpop_signing_alg_values_supported": list(ALLOWED_ALGS),
     }

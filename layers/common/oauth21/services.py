@@ -16,6 +16,7 @@ from oauth21.config import Settings, load_settings
 
 if TYPE_CHECKING:
     from oauth21.clients import ClientRegistry
+    from oauth21.dpop import DpopVerifier
     from oauth21.keys import PublicKeys, Signer
     from oauth21.store.clients import ClientTable
     from oauth21.store.codes import CodeTable
@@ -143,6 +144,21 @@ class Services:
         from oauth21.store.consents import ConsentTable
 
         return ConsentTable(self.dynamodb, self.settings.consents_table)
+
+    @cached_property
+    def dpop(self) -> DpopVerifier:
+        from oauth21.dpop import DpopVerifier, NonceIssuer
+        from oauth21.store.dpop import DpopReplayTable
+
+        s = self.settings
+        replay = DpopReplayTable(self.dynamodb, s.dpop_replay_table)
+        nonces = None
+        if s.dpop_nonce_token_endpoint or s.dpop_nonce_resource:
+            secret = self.signing_key_table.nonce_secret(self.kms)
+            nonces = NonceIssuer(secret, s.dpop_nonce_window, self.clock)
+        return DpopVerifier(
+            window=s.dpop_proof_window, clock=self.clock, record_jti=replay.record, nonces=nonces
+        )
 
     @cached_property
     def revocations(self) -> RevocationTable:

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, Protocol
 
+from oauth21.dpop import InvalidDpopProof
 from oauth21.errors import InvalidRequest, UnauthorizedClient, UnsupportedGrantType
 from oauth21.http import Request, Response, json_response, public_base_url, require_method
 
@@ -26,6 +27,13 @@ class TokenRequest:
     form: Mapping[str, str]
     client: Client
     issuer: str
+    # The RFC 7638 thumbprint of the key a valid DPoP proof was signed with.
+    dpop_jkt: str | None = None
+
+    @property
+    def binds_refresh_token(self) -> bool:
+        """Public clients' refresh tokens are bound to the DPoP key (RFC 9449 5)."""
+        return self.dpop_jkt is not None and not self.client.is_confidential
 
     def require(self, name: str) -> str:
         value = self.form.get(name)
@@ -75,7 +83,28 @@ class TokenEndpoint:
         if not client.allows_grant(grant_type):
             raise UnauthorizedClient(f"This client may not use the {grant_type} grant")
         issuer = public_base_url(request, settings.issuer)
-        return grant.exchange(TokenRequest(request, form, client, issuer))
+        jkt = self._dpop_key(request, client, issuer)
+        response = grant.exchange(TokenRequest(request, form, client, issuer, jkt))
+        nonces = self._services.dpop.nonces if settings.dpop_nonce_token_endpoint else None
+        if nonces is not None:
+            response["headers"]["DPoP-Nonce"] = nonces.fresh()
+        return response
+
+    def _dpop_key(self, request: Request, client: Client, issuer: str) -> str | None:
+        """The thumbprint of a valid DPoP proof's key; a required proof that is
+        missing or invalid is `invalid_dpop_proof` (one replay write when present)."""
+        proof_header = request.header("dpop")
+        if proof_header is None and not client.require_dpop:
+            return None
+        if proof_header is None:
+            raise InvalidDpopProof("This client must send a DPoP proof")
+        proof = self._services.dpop.verify(
+            proof_header,
+            method="POST",
+            url=f"{issuer}/oauth/token",
+            require_nonce=self._services.settings.dpop_nonce_token_endpoint,
+        )
+        return proof.jkt
 
 
 def token_json(body: Mapping[str, object], headers: Mapping[str, str] | None = None) -> Response:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from oauth21 import pkce
 from oauth21.clients import GRANT_AUTHORIZATION_CODE
+from oauth21.dpop import InvalidDpopProof
 from oauth21.errors import InvalidGrant, InvalidRequest
 from oauth21.grants import TokenRequest, token_json
 from oauth21.hashing import sha256_hex
@@ -62,6 +63,7 @@ class AuthorizationCodeGrant:
             "refresh_hash": secret_hash,
             "refresh_expires_at": now + settings.refresh_token_idle_lifetime,
             "grace_used": False,
+            "dpop_jkt": request.dpop_jkt if request.binds_refresh_token else None,
         }
         try:
             services.codes.redeem(code_hash, grant, now)
@@ -77,6 +79,7 @@ class AuthorizationCodeGrant:
             client_id=record["client_id"],
             scope=record["scope"],
             grant_id=grant_id,
+            jkt=request.dpop_jkt,
             extra={"auth_time": record["auth_time"]},
         )
         return token_json(token_response(access, refresh_token(grant_key, secret)))
@@ -90,6 +93,11 @@ class AuthorizationCodeGrant:
         if redirect_uri is not None and redirect_uri != record["redirect_uri"]:
             raise InvalidGrant("redirect_uri does not match the authorization request")
         pkce.verify(verifier, record["code_challenge"])
+        bound = record.get("dpop_jkt")
+        if bound and request.dpop_jkt is None:
+            raise InvalidDpopProof("This code is bound to a DPoP key (dpop_jkt): send its proof")
+        if bound and request.dpop_jkt != bound:
+            raise InvalidGrant("The DPoP proof's key does not match the code's dpop_jkt")
 
     def _revoke_what_it_issued(self, record: dict[str, Any], now: int) -> None:
         grant_id = record.get("grant_id")

@@ -38,6 +38,7 @@ class ClientCredentialsGrant:
             subject=client.client_id,
             client_id=client.client_id,
             scope=scope,
+            jkt=request.dpop_jkt,
         )
         return token_json(token_response(token))
 

@@ -91,6 +91,7 @@ class DeviceCodeGrant:
             "refresh_hash": secret_hash,
             "refresh_expires_at": now + settings.refresh_token_idle_lifetime,
             "grace_used": False,
+            "dpop_jkt": request.dpop_jkt if request.binds_refresh_token else None,
         }
         if not self._services.device_codes.issue(code_hash, grant, now):
             raise InvalidGrant(INVALID)  # another poll got the tokens
@@ -100,6 +101,7 @@ class DeviceCodeGrant:
             client_id=device["client_id"],
             scope=device["scope"],
             grant_id=grant_id,
+            jkt=request.dpop_jkt,
             extra={"auth_time": device["auth_time"]},
         )
         return token_json(token_response(access, refresh_token(grant_key, secret)))

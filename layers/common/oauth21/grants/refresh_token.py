@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from oauth21.clients import GRANT_REFRESH_TOKEN
+from oauth21.dpop import InvalidDpopProof
 from oauth21.errors import InvalidGrant, InvalidScope
 from oauth21.grants import TokenRequest, token_json
 from oauth21.http import Response
@@ -60,7 +61,7 @@ class RefreshTokenGrant:
             replacement=secret_hash,
             client_id=request.client.client_id,
             scopes=narrowed or [],
-            jkt=None,
+            jkt=request.dpop_jkt,
             now=now,
             idle_until=now + settings.refresh_token_idle_lifetime,
             access_jti=jti,
@@ -80,6 +81,7 @@ class RefreshTokenGrant:
             scope=scope,
             grant_id=grant["grant_id"],
             jti=jti,
+            jkt=request.dpop_jkt,
             extra={"auth_time": grant["auth_time"]} if "auth_time" in grant else None,
         )
         return token_json(token_response(access, refresh_token(grant_key_of(raw), secret)))
@@ -103,7 +105,12 @@ class RefreshTokenGrant:
         if old["expires_at"] <= now or old["refresh_expires_at"] <= now:
             raise InvalidGrant(INVALID)
         if old["refresh_hash"] == presented.secret_hash:
-            # The token is current: only the narrower-scope condition can have failed.
+            # The token is current: the DPoP binding or the narrower scope failed.
+            bound = old.get("dpop_jkt")
+            if bound and request.dpop_jkt is None:
+                raise InvalidDpopProof("This refresh token is bound to a DPoP key: send its proof")
+            if bound and request.dpop_jkt != bound:
+                raise InvalidDpopProof("This refresh token is bound to another DPoP key")
             raise InvalidScope("The requested scope exceeds what the grant allows")
         grace = settings.refresh_grace_seconds
         if grace and old.get("previous_hash") == presented.secret_hash:

@@ -67,9 +67,10 @@ class GrantTable:
         """Swap the current refresh secret for a new one, in one conditional write.
 
         The condition holds only for the current secret of a live grant of this
-        client, narrowed to scopes the grant has (and, for a DPoP-bound grant,
-        the same key). On failure the grant as it was comes back, so the caller
-        can tell a replay from an expiry without reading again.
+        client, narrowed to scopes the grant has, and, for a DPoP-bound grant,
+        with a proof by the same key (`jkt`). On failure the grant as it was
+        comes back, so the caller can tell a replay from an expiry without
+        reading again.
         """
         scope_checks = " AND ".join(f"contains(scopes, :s{i})" for i in range(len(scopes)))
         condition = (
@@ -80,8 +81,10 @@ class GrantTable:
         if scope_checks:
             condition += f" AND {scope_checks}"
         named: dict[str, Any] = {f"s{i}": s for i, s in enumerate(scopes)}
-        if jkt is not None:
-            condition += " AND dpop_jkt = :jkt"
+        if jkt is None:  # a DPoP-bound grant refreshes only with a proof by its key
+            condition += " AND attribute_not_exists(dpop_jkt)"
+        else:
+            condition += " AND (attribute_not_exists(dpop_jkt) OR dpop_jkt = :jkt)"
             named["jkt"] = jkt
         try:
             answer = self._db.update_item(

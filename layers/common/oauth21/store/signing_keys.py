@@ -26,7 +26,20 @@ class SigningKeyTable:
         self._table = table
 
     def all(self) -> list[Item]:
-        return list(scan_all(self._db, self._table, ConsistentRead=True))
+        """Every signing key (the table also holds secrets, whose kid starts "secret:")."""
+        records = scan_all(self._db, self._table, ConsistentRead=True)
+        return [r for r in records if not str(r["kid"]).startswith("secret:")]
+
+    def ensure_nonce_secret(self, kms: Any, kms_key_id: str, now: int) -> None:
+        """The DPoP nonce secret lives here too: create it once."""
+        from oauth21.store.dpop import ensure_nonce_secret
+
+        ensure_nonce_secret(self._db, self._table, kms, kms_key_id, now)
+
+    def nonce_secret(self, kms: Any) -> bytes:
+        from oauth21.store.dpop import load_nonce_secret
+
+        return load_nonce_secret(self._db, self._table, kms)
 
     def apply(
         self,
