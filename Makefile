@@ -66,5 +66,15 @@ functional: $(BIN)/.installed
 e2e: $(BIN)/.installed $(JS)
 	$(BIN)/pytest tests/e2e
 
+# On demand: long schemathesis run, load test, benchmarks. Each prints its figures.
+fuzz: $(BIN)/.installed
+	$(BIN)/python -m bench.fuzz
+
+load: $(BIN)/.installed
+	$(BIN)/python -m bench.load
+
+bench: $(BIN)/.installed
+	$(BIN)/python -m bench.run
+
 clean:
 	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache test-artifacts
