@@ -9,7 +9,7 @@ logger = make_logger("authorize")
 
 
 def build(services: Services) -> Handler:
-    services.clients  # noqa: B018
+    services.warm("clients", "sessions")
     authorize = AuthorizeEndpoint(services)
     routes = {"/oauth/authorize": authorize.authorize, "/oauth/logout": authorize.logout}
 

@@ -9,7 +9,7 @@ logger = make_logger("device")
 
 
 def build(services: Services) -> Handler:
-    services.clients  # noqa: B018
+    services.warm("clients", "device_codes")
     routes = {
         "/oauth/device/code": DeviceAuthorizationEndpoint(services).handle,
         "/oauth/device": VerificationPage(services).handle,

@@ -10,7 +10,7 @@ logger = make_logger("introspect")
 
 
 def build(services: Services) -> Handler:
-    services.public_keys  # noqa: B018  (cold start: read the published keys once)
+    services.warm("public_keys", "clients", "revocations")
     inspector = TokenInspector(services)
     routes = {
         "/oauth/introspect": IntrospectionEndpoint(services, inspector).handle,

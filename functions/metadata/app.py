@@ -9,7 +9,7 @@ logger = make_logger("metadata")
 
 
 def build(services: Services) -> Handler:
-    services.public_keys  # noqa: B018
+    services.warm("public_keys")
 
     def server_metadata(request: Request) -> Response:
         base_url = public_base_url(request, services.settings.issuer)

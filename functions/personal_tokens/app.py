@@ -9,7 +9,7 @@ logger = make_logger("personal_tokens")
 
 
 def build(services: Services) -> Handler:
-    services.access_tokens  # noqa: B018  (cold start: the signing keys)
+    services.warm("access_tokens", "grants")
     tokens = PersonalTokensEndpoint(services)
 
     @endpoint(logger)

@@ -10,7 +10,7 @@ logger = make_logger("token")
 
 def build(services: Services) -> Handler:
     # Cold start: load and decrypt the signing keys now, not on the first request.
-    services.access_tokens  # noqa: B018
+    services.warm("access_tokens", "clients", "dpop")
     token_endpoint = TokenEndpoint(services)
 
     @endpoint(logger)

@@ -9,7 +9,7 @@ logger = make_logger("userinfo")
 
 
 def build(services: Services) -> Handler:
-    services.user_table  # noqa: B018
+    services.warm("user_table")
 
     @endpoint(logger)
     def handle(request: Request) -> Response:

@@ -24,12 +24,19 @@ from oauth21.authorization import (
     parse_authorization_request,
 )
 from oauth21.cookies import Cookies
-from oauth21.errors import AccessDenied, ConsentRequired, InvalidRequest, LoginRequired
+from oauth21.errors import (
+    AccessDenied,
+    ConsentRequired,
+    InvalidRequest,
+    LoginRequired,
+    TemporarilyUnavailable,
+)
 from oauth21.hashing import sha256_hex
 from oauth21.http import Request, Response, public_base_url, require_method
 from oauth21.login import BrowserLogin, SignedIn
 from oauth21.pages import Pages, redirect
 from oauth21.scopes import describe
+from oauth21.store.errors import is_transient
 from oauth21.users import Session
 
 if TYPE_CHECKING:
@@ -49,17 +56,21 @@ class AuthorizeEndpoint:
         require_method(request, "GET", "POST")
         base_url = public_base_url(request, self._settings.issuer)
         cookies = Cookies(base_url)
+        authz: AuthorizationRequest | None = None
         try:
             if request.method == "GET":
-                return self._start(request, request.query_pairs(), base_url, cookies)
-            form = request.form(self._settings.max_body_bytes)
-            step = form.get("step")
-            if step is None:  # an authorization request sent as a form (RFC 6749 3.1)
-                return self._start(request, list(form.items()), base_url, cookies)
-            refused = self._browser.check_csrf(request, form, base_url, cookies)
-            if refused is not None:
-                return refused
-            authz = self._parse(list(form.items()), base_url)
+                pairs, form, step = request.query_pairs(), {}, None
+            else:
+                form = request.form(self._settings.max_body_bytes)
+                # Without `step`: an authorization request sent as a form (RFC 6749 3.1).
+                pairs, step = list(form.items()), form.get("step")
+            if step is not None:
+                refused = self._browser.check_csrf(request, form, base_url, cookies)
+                if refused is not None:
+                    return refused
+            authz = self._parse(pairs, base_url)
+            if step is None:
+                return self._start(request, authz, base_url, cookies)
             if step == "login":
                 return self._login(request, form, authz, base_url, cookies)
             if step == "consent":
@@ -70,12 +81,23 @@ class AuthorizeEndpoint:
                 "This request can't be completed", exc.description, status=400, error=True
             )
         except AuthorizationRedirect as exc:
-            status = 303 if request.method == "POST" else 302
-            return redirect(exc.location, status=status)
+            return redirect(exc.location, status=303 if request.method == "POST" else 302)
         except InvalidRequest as exc:  # a malformed query string or form body
             return self._pages.message(
                 "This request can't be completed", exc.description, status=400, error=True
             )
+        except Exception as exc:
+            if not is_transient(exc):
+                raise
+            return self._unavailable(request, authz)
+
+    def _unavailable(self, request: Request, authz: AuthorizationRequest | None) -> Response:
+        """A dependency failed: tell the client (RFC 6749 4.1.2.1) once it is known,
+        else the user."""
+        if authz is not None:
+            location = authz.respond(TemporarilyUnavailable().body())
+            return redirect(location, status=303 if request.method == "POST" else 302)
+        return self._pages.unavailable()
 
     def logout(self, request: Request) -> Response:
         require_method(request, "GET")
@@ -100,11 +122,10 @@ class AuthorizeEndpoint:
     def _start(
         self,
         request: Request,
-        pairs: list[tuple[str, str]],
+        authz: AuthorizationRequest,
         base_url: str,
         cookies: Cookies,
     ) -> Response:
-        authz = self._parse(pairs, base_url)
         session = self._browser.session(request, cookies)
         if session is not None and "login" in authz.prompts:
             session = None  # prompt=login: authenticate again

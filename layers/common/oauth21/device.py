@@ -30,6 +30,7 @@ from oauth21.login import BrowserLogin, SignedIn
 from oauth21.pages import Pages
 from oauth21.scopes import describe, grant_scope
 from oauth21.store.device_codes import PENDING, NotPending, UserCodeTaken
+from oauth21.store.errors import is_transient
 from oauth21.users import Session
 
 if TYPE_CHECKING:
@@ -116,6 +117,14 @@ class VerificationPage:
         self._browser = BrowserLogin(services, self._pages)
 
     def handle(self, request: Request) -> Response:
+        try:
+            return self._handle(request)
+        except Exception as exc:
+            if not is_transient(exc):
+                raise
+            return self._pages.unavailable()
+
+    def _handle(self, request: Request) -> Response:
         require_method(request, "GET", "POST")
         base_url = public_base_url(request, self._services.settings.issuer)
         cookies = Cookies(base_url)
@@ -153,20 +162,24 @@ class VerificationPage:
         return self._confirm_page(request, cookies, base_url, code, device, session, [])
 
     def _find(self, request: Request, code: str | None) -> dict[str, Any] | str:
-        """The pending, unexpired device authorization, or the message to show."""
+        """The pending, unexpired device authorization, or the message to show.
+
+        Each lookup reserves a place under the address's limit first; a code
+        that turns out right gives it back, so only wrong codes count.
+        """
         services, settings = self._services, self._services.settings
         now = int(services.clock())
-        throttle_key = f"user-code:{request.source_ip}"
-        window = now - now % settings.login_window_seconds
-        throttle = services.throttle
-        failures = throttle.failures([throttle_key], window)[throttle_key]
-        if failures >= settings.user_code_attempt_limit:
+        window = settings.login_window_seconds
+        start = now - now % window
+        key = f"user-code:{request.source_ip}"
+        if not services.throttle.reserve(
+            key, settings.user_code_attempt_limit, start, start + 2 * window
+        ):
             return TOO_MANY
         device = services.device_codes.by_user_code(code) if code else None
         if device is None or device["status"] != PENDING or device["expires_at"] <= now:
-            expires = window + 2 * settings.login_window_seconds
-            throttle.record_failure(throttle_key, now, window, expires)
             return BAD_CODE
+        services.throttle.release(key, start)
         return device
 
     def _decide(self, device: dict[str, Any], session: Session, decision: str | None) -> Response:

@@ -64,6 +64,14 @@ def create_personal_token(
     now = int(services.clock())
     _, grant_id = new_grant_key()  # the key is never needed: a PAT has no refresh token
     scope = " ".join(wanted)
+    access = services.access_tokens.issue(
+        issuer=issuer,
+        subject=user_id,
+        client_id=PAT_CLIENT_ID,
+        scope=scope,
+        lifetime=lifetime,
+        grant_id=grant_id,
+    )
     services.grants.create(
         {
             "grant_id": grant_id,
@@ -76,14 +84,6 @@ def create_personal_token(
             "created_at": now,
             "expires_at": now + lifetime,
         }
-    )
-    access = services.access_tokens.issue(
-        issuer=issuer,
-        subject=user_id,
-        client_id=PAT_CLIENT_ID,
-        scope=scope,
-        lifetime=lifetime,
-        grant_id=grant_id,
     )
     return {
         "access_token": access.value,

@@ -42,6 +42,29 @@ class Services:
         self.clock = clock
         self._aws = aws or {}
 
+    def warm(self, *names: str) -> None:
+        """Build these parts now, at cold start, so requests find them ready.
+
+        A dependency that is down for a moment (KMS, DynamoDB) must not fail
+        the whole init: the part is left unbuilt, the failure logged, and the
+        first request builds it again, answering 503 if it still cannot.
+        """
+        from oauth21.store.errors import is_transient
+
+        for name in names:
+            try:
+                getattr(self, name)
+            except Exception as exc:
+                if not is_transient(exc):
+                    raise
+                import logging
+
+                logging.getLogger("oauth21").warning(
+                    "cold start: %s not ready (%s); retrying on the first request",
+                    name,
+                    type(exc).__name__,
+                )
+
     def _client(self, service: str) -> Any:
         if service not in self._aws:
             from oauth21.store.dynamo import aws_clients

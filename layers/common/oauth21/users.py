@@ -118,31 +118,28 @@ class Accounts:
         self._users.create(record)
         return User.from_record(record)
 
-    def _window(self, now: int) -> int:
-        return now - now % self._policy.window_seconds
-
     def login(self, email: str, password: str, source_ip: str) -> User | None:
-        """The user, or None for wrong credentials; LoginThrottled past the limits."""
+        """The user, or None for wrong credentials; LoginThrottled past the limits.
+
+        Each attempt reserves a place under the account's and the address's
+        limits before the password is checked; a successful login gives both back.
+        """
         now = int(self._clock())
         email = normalize_email(email)
-        account_key, address_key = f"account:{sha256_hex(email)}", f"address:{source_ip}"
-        window = self._window(now)
-        counts = self._throttle.failures([account_key, address_key], window)
-        if (
-            counts[account_key] >= self._policy.account_limit
-            or counts[address_key] >= self._policy.address_limit
-        ):
+        window = self._policy.window_seconds
+        start, expires = now - now % window, now - now % window + 2 * window
+        account, address = f"account:{sha256_hex(email)}", f"address:{source_ip}"
+        if not self._throttle.reserve(address, self._policy.address_limit, start, expires):
+            raise LoginThrottled
+        if not self._throttle.reserve(account, self._policy.account_limit, start, expires):
             raise LoginThrottled
         record = self._users.by_email(email)
         valid = verify_password(password, record["password_hash"] if record else _dummy_hash())
-        if record is not None and valid:
-            if counts[account_key]:
-                self._throttle.clear(account_key)
-            return User.from_record(record)
-        expires = window + 2 * self._policy.window_seconds
-        for key in (account_key, address_key):
-            self._throttle.record_failure(key, now, window, expires)
-        return None
+        if record is None or not valid:
+            return None
+        self._throttle.release(account, start)
+        self._throttle.release(address, start)
+        return User.from_record(record)
 
 
 @dataclass(frozen=True)

@@ -65,14 +65,9 @@ class AuthorizationCodeGrant:
             "grace_used": False,
             "dpop_jkt": request.dpop_jkt if request.binds_refresh_token else None,
         }
-        try:
-            services.codes.redeem(code_hash, grant, now)
-        except CodeAlreadyRedeemed:
-            # Another request redeemed it a moment ago: a replay. Kill that grant.
-            raced = services.codes.get(code_hash)
-            if raced is not None:
-                self._revoke_what_it_issued(raced, now)
-            raise InvalidGrant(INVALID_CODE) from None
+        # Mint first, commit second: if the commit fails (throttled, say) nothing
+        # was written and the code still works for a retry; if minting failed,
+        # nothing was written either.
         access = services.access_tokens.issue(
             issuer=request.issuer,
             subject=record["user_id"],
@@ -82,6 +77,14 @@ class AuthorizationCodeGrant:
             jkt=request.dpop_jkt,
             extra={"auth_time": record["auth_time"]},
         )
+        try:
+            services.codes.redeem(code_hash, grant, now)
+        except CodeAlreadyRedeemed:
+            # Another request redeemed it a moment ago: a replay. Kill that grant.
+            raced = services.codes.get(code_hash)
+            if raced is not None:
+                self._revoke_what_it_issued(raced, now)
+            raise InvalidGrant(INVALID_CODE) from None
         return token_json(token_response(access, refresh_token(grant_key, secret)))
 
     def _check_binding(self, request: TokenRequest, record: dict[str, Any], verifier: str) -> None:

@@ -93,8 +93,8 @@ class DeviceCodeGrant:
             "grace_used": False,
             "dpop_jkt": request.dpop_jkt if request.binds_refresh_token else None,
         }
-        if not self._services.device_codes.issue(code_hash, grant, now):
-            raise InvalidGrant(INVALID)  # another poll got the tokens
+        # Mint first, commit second (as the code grant does): a failed commit leaves
+        # the approval in place for the next poll.
         access = self._services.access_tokens.issue(
             issuer=request.issuer,
             subject=device["user_id"],
@@ -104,6 +104,8 @@ class DeviceCodeGrant:
             jkt=request.dpop_jkt,
             extra={"auth_time": device["auth_time"]},
         )
+        if not self._services.device_codes.issue(code_hash, grant, now):
+            raise InvalidGrant(INVALID)  # another poll got the tokens
         return token_json(token_response(access, refresh_token(grant_key, secret)))
 
 

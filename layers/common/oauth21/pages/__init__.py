@@ -89,6 +89,18 @@ class Pages:
         )
 
 
+    def unavailable(self) -> dict[str, Any]:
+        """A dependency failed where no client can be told: the user is, with Retry-After."""
+        page = self.message(
+            "Please try again",
+            "The service is temporarily unavailable. Try again in a moment.",
+            status=503,
+            error=True,
+        )
+        page["headers"]["Retry-After"] = "1"
+        return page
+
+
 def redirect(location: str, *, status: int = 302, cookies: Iterable[str] = ()) -> dict[str, Any]:
     response: dict[str, Any] = {
         "statusCode": status,

@@ -33,7 +33,7 @@ def aws_clients(settings: Any, *services: str) -> dict[str, Any]:
     from botocore.config import Config
 
     config = Config(
-        retries={"max_attempts": settings.dynamodb_max_attempts, "mode": "standard"},
+        retries={"total_max_attempts": settings.dynamodb_max_attempts, "mode": "standard"},
         connect_timeout=settings.aws_connect_timeout,
         read_timeout=settings.aws_read_timeout,
     )
