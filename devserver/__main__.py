@@ -53,6 +53,11 @@ def main(argv: list[str] | None = None) -> int:
     print(json.dumps(demo, indent=2))
     print("oauthctl against this stack:")
     print(f"  AWS_ENDPOINT_URL={endpoint} .venv/bin/oauthctl client list")
+    if not args.aws_only:
+        print(
+            f"  AWS_ENDPOINT_URL={endpoint} ISSUER={stack.url} .venv/bin/oauthctl"
+            " personal-access-token --user-id ... --name ... --scopes read"
+        )
     print("Ready. Ctrl-C stops.", flush=True)
     try:
         stopped.wait()
