@@ -232,16 +232,14 @@ class AuthorizeEndpoint:
         )
         return code
 
-    def _form_context(
-        self, request: Request, authz: AuthorizationRequest, base_url: str, cookies: Cookies
-    ) -> tuple[dict[str, Any], list[str]]:
-        return self._browser.form_context(
-            request,
-            cookies,
-            action=f"{base_url}/oauth/authorize",
-            carried=authz.carried.items(),
-            client_name=authz.client.name or authz.client.client_id,
-        )
+    @staticmethod
+    def _form(authz: AuthorizationRequest, base_url: str) -> dict[str, Any]:
+        """What the login and consent forms post, and for whom."""
+        return {
+            "action": f"{base_url}/oauth/authorize",
+            "carried": authz.carried.items(),
+            "client_name": authz.client.name or authz.client.client_id,
+        }
 
     def _login_page(
         self,
@@ -254,13 +252,7 @@ class AuthorizeEndpoint:
         email: str = "",
     ) -> Response:
         return self._browser.login_page(
-            request,
-            cookies,
-            action=f"{base_url}/oauth/authorize",
-            carried=authz.carried.items(),
-            client_name=authz.client.name or authz.client.client_id,
-            error=error,
-            email=email,
+            request, cookies, error=error, email=email, **self._form(authz, base_url)
         )
 
     def _consent_page(
@@ -272,7 +264,9 @@ class AuthorizeEndpoint:
         cookies: Cookies,
         set_cookies: Iterable[str],
     ) -> Response:
-        context, new_cookies = self._form_context(request, authz, base_url, cookies)
+        context, new_cookies = self._browser.form_context(
+            request, cookies, **self._form(authz, base_url)
+        )
         return self._pages.render(
             "consent.html",
             cookies=[*set_cookies, *new_cookies],

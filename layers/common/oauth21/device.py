@@ -27,6 +27,7 @@ from oauth21.errors import InvalidRequest, UnauthorizedClient
 from oauth21.hashing import sha256_hex
 from oauth21.http import Request, Response, json_response, public_base_url, require_method
 from oauth21.login import BrowserLogin, SignedIn
+from oauth21.observability import event
 from oauth21.pages import Pages
 from oauth21.scopes import describe, grant_scope
 from oauth21.store.device_codes import PENDING, NotPending, UserCodeTaken
@@ -175,9 +176,11 @@ class VerificationPage:
         if not services.throttle.reserve(
             key, settings.user_code_attempt_limit, start, start + 2 * window
         ):
+            event("user code refused", reason="throttled", source_ip=request.source_ip)
             return TOO_MANY
         device = services.device_codes.by_user_code(code) if code else None
         if device is None or device["status"] != PENDING or device["expires_at"] <= now:
+            event("user code refused", reason="invalid", source_ip=request.source_ip)
             return BAD_CODE
         services.throttle.release(key, start)
         return device

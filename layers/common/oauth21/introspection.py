@@ -15,6 +15,7 @@ Anything unknown, malformed, expired or revoked is `{"active": false}`.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from oauth21.errors import InvalidClient, InvalidRequest
@@ -28,6 +29,7 @@ from oauth21.tokens import (
 )
 
 if TYPE_CHECKING:
+    from oauth21.clients import Client
     from oauth21.services import Services
 
 INACTIVE: Mapping[str, Any] = {"active": False}
@@ -92,11 +94,25 @@ class TokenInspector:
         return grant
 
 
-def required_token(form: Mapping[str, str]) -> str:
-    token = form.get("token")
-    if token is None:
-        raise InvalidRequest("The token parameter is required")
-    return token
+@dataclass(frozen=True)
+class TokenQuery:
+    """What introspection and revocation both start from: a POSTed form with
+    `token`, optional client credentials (RFC 7662 2.1, RFC 7009 2.1)."""
+
+    token: str
+    caller: Client | None
+    issuer: str
+
+    @classmethod
+    def read(cls, services: Services, request: Request) -> TokenQuery:
+        require_method(request, "POST")
+        settings = services.settings
+        form = request.form(settings.max_body_bytes)
+        token = form.get("token")
+        if token is None:
+            raise InvalidRequest("The token parameter is required")
+        caller = services.clients.identify(request.client_credentials(form))
+        return cls(token, caller, public_base_url(request, settings.issuer))
 
 
 class IntrospectionEndpoint:
@@ -105,14 +121,10 @@ class IntrospectionEndpoint:
         self._inspector = inspector or TokenInspector(services)
 
     def handle(self, request: Request) -> Response:
-        require_method(request, "POST")
-        settings = self._services.settings
-        form = request.form(settings.max_body_bytes)
-        token = required_token(form)
-        caller = self._services.clients.identify(request.client_credentials(form))
-        if caller is None and settings.introspection_requires_auth:
+        query = TokenQuery.read(self._services, request)
+        token, caller, issuer = query.token, query.caller, query.issuer
+        if caller is None and self._services.settings.introspection_requires_auth:
             raise InvalidClient("Client authentication is required to introspect tokens")
-        issuer = public_base_url(request, settings.issuer)
         if is_jwt_shaped(token):
             claims = self._inspector.active_claims(token, issuer)
         else:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from oauth21.cookies import Cookies, CsrfFailure
 from oauth21.http import Request, Response
+from oauth21.observability import event
 from oauth21.pages import Pages
 from oauth21.users import LoginThrottled, Session
 
@@ -45,6 +46,7 @@ class BrowserLogin:
             cookies.check_csrf(request, form.get("csrf_token"), base_url)
             return None
         except CsrfFailure:
+            event("form refused", reason="csrf", source_ip=request.source_ip)
             return self.pages.message(
                 "Please try again",
                 "This form expired or was sent from another site. Go back and try again.",
@@ -104,8 +106,10 @@ class BrowserLogin:
         try:
             user = self._services.accounts.login(email, password, request.source_ip)
         except LoginThrottled:
+            event("login refused", reason="throttled", source_ip=request.source_ip)
             return THROTTLED
         if user is None:
+            event("login refused", reason="wrong_credentials", source_ip=request.source_ip)
             return WRONG_CREDENTIALS
         cookie, session = self._services.sessions.start(user.user_id)
         lifetime = self._services.sessions.lifetime

@@ -22,7 +22,7 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from oauth21.errors import InvalidRequest, InvalidScope, NotFound, OAuthError
+from oauth21.errors import NO_STORE, InvalidRequest, InvalidScope, NotFound, OAuthError
 from oauth21.http import Request, Response, json_response, public_base_url
 from oauth21.tokens import new_grant_key
 
@@ -172,4 +172,4 @@ class PersonalTokensEndpoint:
         if grant is None or grant.get("kind") != KIND or grant.get("user_id") != user_id:
             raise NotFound("No such personal access token")
         self._services.grants.revoke(grant_id, "deleted_by_user", int(self._services.clock()))
-        return {"statusCode": 204, "headers": {"Cache-Control": "no-store"}}
+        return {"statusCode": 204, "headers": dict(NO_STORE)}

@@ -19,8 +19,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from oauth21.errors import InvalidGrant
-from oauth21.http import Request, Response, json_response, public_base_url, require_method
-from oauth21.introspection import TokenInspector, required_token
+from oauth21.http import Request, Response, json_response
+from oauth21.introspection import TokenInspector, TokenQuery
 
 if TYPE_CHECKING:
     from oauth21.clients import Client
@@ -33,12 +33,8 @@ class RevocationEndpoint:
         self._inspector = inspector or TokenInspector(services)
 
     def handle(self, request: Request) -> Response:
-        require_method(request, "POST")
-        settings = self._services.settings
-        form = request.form(settings.max_body_bytes)
-        token = required_token(form)
-        caller = self._services.clients.identify(request.client_credentials(form))
-        issuer = public_base_url(request, settings.issuer)
+        query = TokenQuery.read(self._services, request)
+        token, caller, issuer = query.token, query.caller, query.issuer
         now = int(self._services.clock())
         claims = self._inspector.access_token_claims(token, issuer, allow_expired=True)
         if claims is not None and claims["exp"] > now:

@@ -10,8 +10,10 @@ from __future__ import annotations
 import importlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
+# (a module, not names: oauth21.grants.refresh_token would shadow the function)
+from oauth21 import tokens
 from oauth21.dpop import InvalidDpopProof
 from oauth21.errors import InvalidRequest, UnauthorizedClient, UnsupportedGrantType
 from oauth21.http import Request, Response, json_response, public_base_url, require_method
@@ -110,3 +112,57 @@ class TokenEndpoint:
 def token_json(body: Mapping[str, object], headers: Mapping[str, str] | None = None) -> Response:
     """A token response: JSON, `no-store` (RFC 6749 5.1)."""
     return json_response(body, headers=headers)
+
+
+@dataclass(frozen=True)
+class NewGrant:
+    """A user's new grant with its tokens minted, not yet stored: the grant type
+    commits it (with the code or device code it consumes) in one write."""
+
+    record: dict[str, Any]
+    response: dict[str, Any]
+
+
+def new_user_grant(
+    services: Services,
+    request: TokenRequest,
+    *,
+    kind: str,
+    user_id: str,
+    scope: str,
+    auth_time: int,
+) -> NewGrant:
+    """The grant record and token response for a user's authorization.
+
+    Minting comes first and storing second, so a failed write leaves nothing
+    behind and whatever was consumed is still there for a retry.
+    """
+    settings = services.settings
+    now = int(services.clock())
+    grant_key, grant_id = tokens.new_grant_key()
+    secret, secret_hash = tokens.new_refresh_secret()
+    record = {
+        "grant_id": grant_id,
+        "kind": kind,
+        "client_id": request.client.client_id,
+        "user_id": user_id,
+        "scope": scope,
+        "scopes": scope.split(),
+        "auth_time": auth_time,
+        "created_at": now,
+        "expires_at": now + settings.grant_lifetime,
+        "refresh_hash": secret_hash,
+        "refresh_expires_at": now + settings.refresh_token_idle_lifetime,
+        "grace_used": False,
+        "dpop_jkt": request.dpop_jkt if request.binds_refresh_token else None,
+    }
+    access = services.access_tokens.issue(
+        issuer=request.issuer,
+        subject=user_id,
+        client_id=request.client.client_id,
+        scope=scope,
+        grant_id=grant_id,
+        jkt=request.dpop_jkt,
+        extra={"auth_time": auth_time},
+    )
+    return NewGrant(record, tokens.token_response(access, tokens.refresh_token(grant_key, secret)))

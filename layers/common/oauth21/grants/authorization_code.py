@@ -14,11 +14,11 @@ from oauth21 import pkce
 from oauth21.clients import GRANT_AUTHORIZATION_CODE
 from oauth21.dpop import InvalidDpopProof
 from oauth21.errors import InvalidGrant, InvalidRequest
-from oauth21.grants import TokenRequest, token_json
+from oauth21.grants import TokenRequest, new_user_grant, token_json
 from oauth21.hashing import sha256_hex
 from oauth21.http import Response
+from oauth21.observability import event
 from oauth21.store.codes import CodeAlreadyRedeemed
-from oauth21.tokens import new_grant_key, new_refresh_secret, refresh_token, token_response
 
 if TYPE_CHECKING:
     from oauth21.services import Services
@@ -38,7 +38,7 @@ class AuthorizationCodeGrant:
         if verifier is None:
             raise InvalidRequest("The code_verifier parameter is required (PKCE)")
         pkce.check_verifier_format(verifier)
-        services, settings = self._services, self._services.settings
+        services = self._services
         now = int(services.clock())
         code_hash = sha256_hex(code)
         record = services.codes.get(code_hash) if len(code) <= 256 else None
@@ -48,44 +48,23 @@ class AuthorizationCodeGrant:
             self._revoke_what_it_issued(record, now)
             raise InvalidGrant(INVALID_CODE)
         self._check_binding(request, record, verifier)
-        grant_key, grant_id = new_grant_key()
-        secret, secret_hash = new_refresh_secret()
-        grant = {
-            "grant_id": grant_id,
-            "kind": "authorization_code",
-            "client_id": record["client_id"],
-            "user_id": record["user_id"],
-            "scope": record["scope"],
-            "scopes": record["scope"].split(),
-            "auth_time": record["auth_time"],
-            "created_at": now,
-            "expires_at": now + settings.grant_lifetime,
-            "refresh_hash": secret_hash,
-            "refresh_expires_at": now + settings.refresh_token_idle_lifetime,
-            "grace_used": False,
-            "dpop_jkt": request.dpop_jkt if request.binds_refresh_token else None,
-        }
-        # Mint first, commit second: if the commit fails (throttled, say) nothing
-        # was written and the code still works for a retry; if minting failed,
-        # nothing was written either.
-        access = services.access_tokens.issue(
-            issuer=request.issuer,
-            subject=record["user_id"],
-            client_id=record["client_id"],
+        grant = new_user_grant(
+            services,
+            request,
+            kind="authorization_code",
+            user_id=record["user_id"],
             scope=record["scope"],
-            grant_id=grant_id,
-            jkt=request.dpop_jkt,
-            extra={"auth_time": record["auth_time"]},
+            auth_time=record["auth_time"],
         )
         try:
-            services.codes.redeem(code_hash, grant, now)
+            services.codes.redeem(code_hash, grant.record, now)
         except CodeAlreadyRedeemed:
             # Another request redeemed it a moment ago: a replay. Kill that grant.
             raced = services.codes.get(code_hash)
             if raced is not None:
                 self._revoke_what_it_issued(raced, now)
             raise InvalidGrant(INVALID_CODE) from None
-        return token_json(token_response(access, refresh_token(grant_key, secret)))
+        return token_json(grant.response)
 
     def _check_binding(self, request: TokenRequest, record: dict[str, Any], verifier: str) -> None:
         if record["client_id"] != request.client.client_id:
@@ -106,6 +85,7 @@ class AuthorizationCodeGrant:
         grant_id = record.get("grant_id")
         if grant_id:
             self._services.grants.revoke(grant_id, "authorization_code_reuse", now)
+            event("grant revoked", reason="authorization_code_reuse", grant_id=grant_id)
 
 
 GRANT = AuthorizationCodeGrant

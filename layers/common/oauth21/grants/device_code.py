@@ -14,11 +14,10 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from oauth21.clients import GRANT_DEVICE_CODE
 from oauth21.errors import AccessDenied, InvalidGrant, OAuthError
-from oauth21.grants import TokenRequest, token_json
+from oauth21.grants import TokenRequest, new_user_grant, token_json
 from oauth21.hashing import sha256_hex
 from oauth21.http import Response
 from oauth21.store.device_codes import APPROVED, DENIED, PENDING
-from oauth21.tokens import new_grant_key, new_refresh_secret, refresh_token, token_response
 
 if TYPE_CHECKING:
     from oauth21.services import Services
@@ -75,38 +74,17 @@ class DeviceCodeGrant:
     def _issue(
         self, request: TokenRequest, code_hash: str, device: dict[str, Any], now: int
     ) -> Response:
-        settings = self._services.settings
-        grant_key, grant_id = new_grant_key()
-        secret, secret_hash = new_refresh_secret()
-        grant = {
-            "grant_id": grant_id,
-            "kind": "device",
-            "client_id": device["client_id"],
-            "user_id": device["user_id"],
-            "scope": device["scope"],
-            "scopes": device["scope"].split(),
-            "auth_time": device["auth_time"],
-            "created_at": now,
-            "expires_at": now + settings.grant_lifetime,
-            "refresh_hash": secret_hash,
-            "refresh_expires_at": now + settings.refresh_token_idle_lifetime,
-            "grace_used": False,
-            "dpop_jkt": request.dpop_jkt if request.binds_refresh_token else None,
-        }
-        # Mint first, commit second (as the code grant does): a failed commit leaves
-        # the approval in place for the next poll.
-        access = self._services.access_tokens.issue(
-            issuer=request.issuer,
-            subject=device["user_id"],
-            client_id=device["client_id"],
+        grant = new_user_grant(
+            self._services,
+            request,
+            kind="device",
+            user_id=device["user_id"],
             scope=device["scope"],
-            grant_id=grant_id,
-            jkt=request.dpop_jkt,
-            extra={"auth_time": device["auth_time"]},
+            auth_time=device["auth_time"],
         )
-        if not self._services.device_codes.issue(code_hash, grant, now):
+        if not self._services.device_codes.issue(code_hash, grant.record, now):
             raise InvalidGrant(INVALID)  # another poll got the tokens
-        return token_json(token_response(access, refresh_token(grant_key, secret)))
+        return token_json(grant.response)
 
 
 GRANT = DeviceCodeGrant

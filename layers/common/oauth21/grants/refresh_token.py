@@ -21,6 +21,7 @@ from oauth21.dpop import InvalidDpopProof
 from oauth21.errors import InvalidGrant, InvalidScope
 from oauth21.grants import TokenRequest, token_json
 from oauth21.http import Response
+from oauth21.observability import event
 from oauth21.scopes import parse_scope
 from oauth21.tokens import (
     PresentedRefreshToken,
@@ -131,6 +132,7 @@ class RefreshTokenGrant:
                     services.revocations.revoke_access_token(lost_jti, lost_exp, now)
                 return retried
         services.grants.revoke(presented.grant_id, "refresh_token_reuse", now)
+        event("grant revoked", reason="refresh_token_reuse", grant_id=presented.grant_id)
         raise InvalidGrant(INVALID)
 
 

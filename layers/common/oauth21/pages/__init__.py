@@ -16,6 +16,8 @@ from typing import Any
 
 import jinja2
 
+from oauth21.errors import NO_STORE
+
 HERE = Path(__file__).resolve().parent
 
 PAGE_HEADERS = {
@@ -88,7 +90,6 @@ class Pages:
             **kw,
         )
 
-
     def unavailable(self) -> dict[str, Any]:
         """A dependency failed where no client can be told: the user is, with Retry-After."""
         page = self.message(
@@ -104,11 +105,7 @@ class Pages:
 def redirect(location: str, *, status: int = 302, cookies: Iterable[str] = ()) -> dict[str, Any]:
     response: dict[str, Any] = {
         "statusCode": status,
-        "headers": {
-            "Location": location,
-            "Cache-Control": "no-store",
-            "Referrer-Policy": "no-referrer",
-        },
+        "headers": {"Location": location, **NO_STORE, "Referrer-Policy": "no-referrer"},
     }
     cookie_list = list(cookies)
     if cookie_list:
