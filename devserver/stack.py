@@ -156,6 +156,8 @@ class LocalStack:
             {
                 # Resource servers behind the local gateway: their public URL (DPoP htu).
                 "AUTHORIZER_PUBLIC_BASE_URL": self.url,
+                # Every function shares this process and serves requests in parallel.
+                "AWS_MAX_POOL_CONNECTIONS": "64",
                 "AWS_ENDPOINT_URL": self.aws.endpoint,
                 "AWS_DEFAULT_REGION": REGION,
                 **{k: os.environ.get(k, v) for k, v in LOCAL_CREDENTIALS.items()},

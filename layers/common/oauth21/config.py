@@ -96,6 +96,8 @@ class Settings:
     dynamodb_max_attempts: int = 3
     aws_connect_timeout: float = 1.0
     aws_read_timeout: float = 3.0
+    # One Lambda serves one request at a time; the local stack serves many.
+    aws_max_pool_connections: int = 10
     clients_table: str = TABLE_SETTINGS["clients_table"]
     signing_keys_table: str = TABLE_SETTINGS["signing_keys_table"]
     grants_table: str = TABLE_SETTINGS["grants_table"]

@@ -36,6 +36,7 @@ def aws_clients(settings: Any, *services: str) -> dict[str, Any]:
         retries={"total_max_attempts": settings.dynamodb_max_attempts, "mode": "standard"},
         connect_timeout=settings.aws_connect_timeout,
         read_timeout=settings.aws_read_timeout,
+        max_pool_connections=settings.aws_max_pool_connections,
     )
     global _session
     if _session is None:
