@@ -20,6 +20,8 @@ class OAuthError(Exception):
     error: ClassVar[str] = "invalid_request"
     status: ClassVar[int] = 400
     default_description: ClassVar[str] = ""
+    # Routine answers (a device poll still pending) are not worth an INFO line each.
+    log_level: ClassVar[str] = "info"
 
     def __init__(self, description: str | None = None, headers: dict[str, str] | None = None):
         self.description = description or self.default_description

@@ -273,7 +273,8 @@ def endpoint(logger: Any) -> Callable[[View], Handler]:
                 request = Request.from_event(event)
                 return view(request)
             except OAuthError as exc:
-                logger.info("request refused", extra={"error": exc.error, "status": exc.status})
+                log = logger.debug if exc.log_level == "debug" else logger.info
+                log("request refused", extra={"error": exc.error, "status": exc.status})
                 return exc.to_response()
             except Exception as exc:
                 if is_transient(exc):

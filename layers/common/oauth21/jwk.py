@@ -8,7 +8,9 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 # RFC 7638 section 3.2: the members that make up each key type's thumbprint.
 THUMBPRINT_MEMBERS = {
@@ -44,6 +46,21 @@ def ec_public_key(jwk: Mapping[str, Any]) -> ec.EllipticCurvePublicKey:
     x = int.from_bytes(b64url_decode(jwk["x"]), "big")
     y = int.from_bytes(b64url_decode(jwk["y"]), "big")
     return ec.EllipticCurvePublicNumbers(x, y, ec.SECP256R1()).public_key()
+
+
+_ES256 = ec.ECDSA(hashes.SHA256())
+
+
+def es256_verify(
+    public_key: ec.EllipticCurvePublicKey, signing_input: bytes, signature: bytes
+) -> None:
+    """Verify a JOSE (r || s) ES256 signature; cryptography's InvalidSignature if wrong."""
+    if len(signature) != 64 or not isinstance(public_key.curve, ec.SECP256R1):
+        raise ValueError("not an ES256 signature")
+    der = encode_dss_signature(
+        int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big")
+    )
+    public_key.verify(der, signing_input, _ES256)
 
 
 def thumbprint(jwk: Mapping[str, Any]) -> str:

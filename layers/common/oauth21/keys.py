@@ -28,12 +28,16 @@ from typing import Any
 
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.asymmetric.utils import (
-    decode_dss_signature,
-    encode_dss_signature,
-)
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
-from oauth21.jwk import b64url, b64url_decode, ec_public_jwk, ec_public_key, thumbprint
+from oauth21.jwk import (
+    b64url,
+    b64url_decode,
+    ec_public_jwk,
+    ec_public_key,
+    es256_verify,
+    thumbprint,
+)
 from oauth21.store.signing_keys import CURRENT, NEXT, RETIRED, SigningKeyTable
 
 ALG = "ES256"
@@ -310,13 +314,8 @@ def verify_jws(token: str, keys: PublicKeys) -> tuple[dict[str, Any], dict[str, 
         public_key = keys.find(str(header.get("kid", "")))
         if public_key is None:
             raise ValueError("kid")
-        signature = b64url_decode(signature_b64)
-        if len(signature) != 64:
-            raise ValueError("signature length")
-        der = encode_dss_signature(
-            int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big")
-        )
-        public_key.verify(der, f"{header_b64}.{payload_b64}".encode("ascii"), _ECDSA)
+        signing_input = f"{header_b64}.{payload_b64}".encode("ascii")
+        es256_verify(public_key, signing_input, b64url_decode(signature_b64))
         claims = json.loads(b64url_decode(payload_b64))
         if not isinstance(claims, dict):
             raise ValueError("claims")

@@ -28,6 +28,7 @@ INVALID = "The device code is invalid, expired or already used"
 class AuthorizationPending(OAuthError):
     error = "authorization_pending"
     default_description = "The user has not yet approved the request"
+    log_level = "debug"
 
 
 class SlowDown(OAuthError):
