@@ -189,6 +189,14 @@ def main(argv: list[str] | None = None) -> int:
         "targets": checks,
     }
     path = report.write(document, args.output)
+    if not args.flows:
+        from bench import cost
+
+        print()
+        print(
+            "Cost per million requests on AWS (us-east-1 list prices; assumptions in bench/cost.py):"
+        )
+        print(cost.table(document))
     print()
     print(f"Written: {path} (commit {env['git_commit'][:12]}); runtime {runtime:.0f}s")
     if load and load[0] > (os.cpu_count() or 1):
