@@ -194,7 +194,8 @@ def main(argv: list[str] | None = None) -> int:
 
         print()
         print(
-            "Cost per million requests on AWS (us-east-1 list prices; assumptions in bench/cost.py):"
+            "Cost per million requests on AWS (us-east-1 list prices; assumptions in"
+            " bench/cost.py):"
         )
         print(cost.table(document))
     print()
