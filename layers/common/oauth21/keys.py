@@ -252,7 +252,7 @@ class PublicKeys:
         self._settings = settings
         self._clock = clock
         self._unknown_kid_interval = unknown_kid_interval
-        self._records: list[dict[str, Any]] = []
+        self._records: dict[str, dict[str, Any]] = {}
         self._keys: dict[str, ec.EllipticCurvePublicKey] = {}
         self._loaded_at = float("-inf")
         self._lock = threading.Lock()
@@ -261,7 +261,7 @@ class PublicKeys:
         records = self._table.all()
         keys = {r["kid"]: ec_public_key(json.loads(r["public_jwk"])) for r in records}
         with self._lock:
-            self._records, self._keys = records, keys
+            self._records, self._keys = {r["kid"]: r for r in records}, keys
             self._loaded_at = self._clock()
         return self
 
@@ -272,10 +272,10 @@ class PublicKeys:
     def find(self, kid: str) -> ec.EllipticCurvePublicKey | None:
         self._fresh()
         now = self._clock()
-        record = next((r for r in self._records if r["kid"] == kid), None)
+        record = self._records.get(kid)
         if record is None and now - self._loaded_at >= self._unknown_kid_interval:
             self.load()
-            record = next((r for r in self._records if r["kid"] == kid), None)
+            record = self._records.get(kid)
         if record is None or not is_published(record, now):
             return None
         return self._keys.get(kid)
@@ -285,7 +285,7 @@ class PublicKeys:
         now = self._clock()
         order = {NEXT: 0, CURRENT: 1, RETIRED: 2}
         published = sorted(
-            (r for r in self._records if is_published(r, now)),
+            (r for r in self._records.values() if is_published(r, now)),
             key=lambda r: (order.get(r.get("status", ""), 3), -int(r.get("created_at", 0))),
         )
         return {
