@@ -38,7 +38,7 @@ CARRIED = (
     "dpop_jkt",
 )
 PROMPTS = {"none", "login", "consent"}
-_THUMBPRINT = re.compile(r"^[A-Za-z0-9_-]{43}$")
+_THUMBPRINT = re.compile(r"[A-Za-z0-9_-]{43}")
 MAX_STATE = 1024
 
 
@@ -165,7 +165,7 @@ def _validate(
     if "none" in prompts and len(prompts) > 1:
         raise InvalidRequest("prompt=none cannot be combined with another prompt")
     dpop_jkt = params.get("dpop_jkt")
-    if dpop_jkt is not None and not _THUMBPRINT.match(dpop_jkt):
+    if dpop_jkt is not None and not _THUMBPRINT.fullmatch(dpop_jkt):
         raise InvalidRequest("dpop_jkt must be a JWK SHA-256 thumbprint (43 base64url characters)")
     carried = {name: params[name] for name in CARRIED if name in params}
     return AuthorizationRequest(

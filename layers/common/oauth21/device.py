@@ -53,7 +53,10 @@ def shown(user_code: str) -> str:
 
 def normalize_user_code(typed: str) -> str | None:
     """What the user typed, as stored: upper case, no dash or spaces; None if malformed."""
-    code = _TYPED.sub("", typed).upper()
+    letters = _TYPED.sub("", typed)  # any spaces, a phone's no-break ones too
+    if not letters.isascii():  # Unicode upper-casing would turn "ß" into "SS"
+        return None
+    code = letters.upper()
     if len(code) != 8 or any(c not in USER_CODE_ALPHABET for c in code):
         return None
     return code

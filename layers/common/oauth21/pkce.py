@@ -16,9 +16,10 @@ import re
 from oauth21.errors import InvalidGrant, InvalidRequest
 from oauth21.jwk import b64url
 
-_CHALLENGE = re.compile(r"^[A-Za-z0-9_-]{43}=?$")
-_VERIFIER = re.compile(r"^[A-Za-z0-9._~-]{43,128}$")
-_PADDED_VERIFIER = re.compile(r"^[A-Za-z0-9_-]{42,127}={1,2}$")
+# fullmatch only: `$` would also accept a trailing newline.
+_CHALLENGE = re.compile(r"[A-Za-z0-9_-]{43}=?")
+_VERIFIER = re.compile(r"[A-Za-z0-9._~-]{43,128}")
+_PADDED_VERIFIER = re.compile(r"[A-Za-z0-9_-]{42,127}={1,2}")
 
 
 def normalize_challenge(challenge: str | None, method: str | None) -> str:
@@ -32,18 +33,20 @@ def normalize_challenge(challenge: str | None, method: str | None) -> str:
         )
     if method != "S256":
         raise InvalidRequest("code_challenge_method must be S256")
-    if not _CHALLENGE.match(challenge):
+    if not _CHALLENGE.fullmatch(challenge):
         raise InvalidRequest("code_challenge must be 43 base64url characters (S256)")
     return challenge.rstrip("=")
 
 
 def check_verifier_format(verifier: str) -> None:
-    if not (_VERIFIER.match(verifier) or _PADDED_VERIFIER.match(verifier)):
+    if not (_VERIFIER.fullmatch(verifier) or _PADDED_VERIFIER.fullmatch(verifier)):
         raise InvalidRequest("code_verifier must be 43 to 128 unreserved characters")
 
 
 def verify(verifier: str, challenge: str) -> None:
     """`invalid_grant` unless SHA-256(verifier) is the stored challenge (constant time)."""
+    if not verifier.isascii() or not challenge.isascii():
+        raise InvalidGrant("code_verifier does not match the code_challenge")
     computed = b64url(hashlib.sha256(verifier.encode("ascii")).digest())
-    if not hmac.compare_digest(computed, challenge):
+    if not hmac.compare_digest(computed.encode(), challenge.encode()):
         raise InvalidGrant("code_verifier does not match the code_challenge")

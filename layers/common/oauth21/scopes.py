@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from oauth21.errors import InvalidRequest, InvalidScope
 
 # scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
-_SCOPE_TOKEN = re.compile(r"^[\x21\x23-\x5b\x5d-\x7e]+$")
+_SCOPE_TOKEN = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]+")
 
 # Plain words for the consent and device pages.
 DESCRIPTIONS = {
@@ -21,7 +21,7 @@ DESCRIPTIONS = {
 def parse_scope(raw: str) -> list[str]:
     """Split a scope parameter, refusing characters RFC 6749 does not allow."""
     asked = raw.split(" ")
-    if any(not s or not _SCOPE_TOKEN.match(s) for s in asked):
+    if any(not s or not _SCOPE_TOKEN.fullmatch(s) for s in asked):
         raise InvalidRequest("The scope parameter is malformed")
     return list(dict.fromkeys(asked))
 

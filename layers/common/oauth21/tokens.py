@@ -151,7 +151,7 @@ def token_response(access: AccessToken, refresh_token: str | None = None) -> dic
 # grant's id is the SHA-256 of its key (oauth21.store.grants); the grant stores
 # only the SHA-256 of the current secret.
 
-_PART = re.compile(r"^[A-Za-z0-9_-]{43}$")
+_PART = re.compile(r"[A-Za-z0-9_-]{43}")
 
 
 def new_grant_key() -> tuple[str, str]:
@@ -186,6 +186,6 @@ class PresentedRefreshToken:
 
 def parse_refresh_token(token: str) -> PresentedRefreshToken | None:
     key, dot, secret = token.partition(".")
-    if not dot or not _PART.match(key) or not _PART.match(secret):
+    if not dot or not _PART.fullmatch(key) or not _PART.fullmatch(secret):
         return None
     return PresentedRefreshToken(grant_id_of(key), sha256_hex(secret))
