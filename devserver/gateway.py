@@ -255,6 +255,9 @@ class Gateway:
 
         class RequestHandler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body go out in separate sends: without TCP_NODELAY, a
+            # kept-alive connection waits ~40 ms for a delayed ACK per response.
+            disable_nagle_algorithm = True
 
             def _handle(self) -> None:
                 started = time.perf_counter()

@@ -444,7 +444,7 @@ API_CASES = [
     Case("token", 200, "device_code", _token_device_code),
     Case("token", 400, "authorization_pending", _token_pending),
     Case("token", 400, "slow_down", _token_slow_down),
-    Case("token", 403, "access_denied (device)", _token_device_denied),
+    Case("token", 400, "access_denied (device)", _token_device_denied),
     Case("token", 400, "invalid_request (no grant_type)", lambda w: w.token({}, w.svc)),
     Case("token", 400, "invalid_request (malformed body)", _token_malformed),
     Case(

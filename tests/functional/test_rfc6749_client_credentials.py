@@ -71,10 +71,10 @@ def test_basic_credentials_are_form_decoded(token, register):
     _, _secret = register(
         client_type="confidential",
         client_id="a:b c",
-        client_secret="s%cr+t",
+        client_secret="s%cr+t-and-long-enough",
         grant_types=[GRANT_CLIENT_CREDENTIALS],
     )
-    raw = f"{quote('a:b c', safe='')}:{quote('s%cr+t', safe='')}"
+    raw = f"{quote('a:b c', safe='')}:{quote('s%cr+t-and-long-enough', safe='')}"
     auth = {"Authorization": "Basic " + base64.b64encode(raw.encode()).decode()}
     response = token(request({"grant_type": "client_credentials"}, headers=auth))
     assert response["statusCode"] == 200, body(response)

@@ -172,7 +172,7 @@ def test_deny_is_access_denied(device_fn, token, issued, owner):
     done, _ = approve(device_fn, issued["user_code"], "deny")
     assert done.status == 200 and "denied" in done.text.lower()
     response = poll(token, issued["device_code"])
-    assert response["statusCode"] == 403 and body(response)["error"] == "access_denied"
+    assert response["statusCode"] == 400 and body(response)["error"] == "access_denied"
 
 
 def test_expiry_is_expired_token(token, issued, clock, aws):

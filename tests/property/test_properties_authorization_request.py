@@ -51,7 +51,7 @@ SERVICE, _ = new_client(
     scopes=("admin",),
     redirect_uris=(CALLBACK,),
     client_id="service",
-    client_secret="service-secret",
+    client_secret="service-secret-long-enough",
     now=0,
 )
 CLIENTS = {client.client_id: client for client in (SPA, NATIVE_APP, SERVICE)}

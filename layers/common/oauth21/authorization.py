@@ -59,6 +59,44 @@ class AuthorizationRedirect(Exception):
         self.error = error
 
 
+LOOPBACK_IPS = ("127.0.0.1", "[::1]")
+
+
+def redirect_uri_matches(registered: str, presented: str) -> bool:
+    """Character for character, except the port of a loopback IP redirect URI:
+    native apps listen on whatever port the OS gives them (RFC 8252 7.3,
+    OAuth 2.1 8.4.2)."""
+    if presented == registered:
+        return True
+    reg, got = urlsplit(registered), urlsplit(presented)
+    if reg.scheme != "http" or reg.netloc.rsplit(":", 1)[0] not in LOOPBACK_IPS:
+        return False
+    try:
+        got.port  # noqa: B018  (a malformed port is no match)
+    except ValueError:
+        return False
+    return (
+        got.scheme == "http"
+        and got.hostname == reg.hostname
+        and (got.path, got.query, got.fragment) == (reg.path, reg.query, reg.fragment)
+        and got.netloc.startswith(reg.netloc.rsplit(":", 1)[0])
+    )
+
+
+def check_redirect_uri(uri: str) -> None:
+    """What may be registered (RFC 9700 2.1, OAuth 2.1 2.3): an absolute URI without
+    a fragment; https, http only on a loopback host, or an app's private-use scheme."""
+    parts = urlsplit(uri)
+    if not parts.scheme or parts.fragment or "#" in uri:
+        raise ValueError(f"redirect URI must be absolute and without a fragment: {uri}")
+    if parts.scheme == "http" and parts.hostname not in ("localhost", "127.0.0.1", "::1"):
+        raise ValueError(f"http redirect URIs are for loopback addresses only: {uri}")
+    if parts.scheme in ("http", "https") and not parts.hostname:
+        raise ValueError(f"redirect URI has no host: {uri}")
+    if parts.scheme in ("javascript", "data", "file", "vbscript"):
+        raise ValueError(f"redirect URI scheme not allowed: {uri}")
+
+
 def add_query(uri: str, params: Mapping[str, str]) -> str:
     """Append form-encoded parameters (spaces as '+') to a URI that may have a query."""
     separator = "&" if urlsplit(uri).query else "?"
@@ -124,7 +162,7 @@ def parse_authorization_request(
         if len(client.redirect_uris) != 1:
             raise ErrorPage("The request has no redirect_uri.")
         redirect_uri = client.redirect_uris[0]
-    elif redirect_uri not in client.redirect_uris:
+    elif not any(redirect_uri_matches(r, redirect_uri) for r in client.redirect_uris):
         raise ErrorPage("The redirect_uri is not registered for this application.")
 
     state = params.get("state")

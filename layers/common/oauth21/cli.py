@@ -166,9 +166,20 @@ def user_list(args: argparse.Namespace, services: Services) -> Any:
 
 
 def user_delete(args: argparse.Namespace, services: Services) -> Any:
+    """Delete a user and revoke everything they granted (tokens die with their grants)."""
+    import time
+
     if not services.user_table.delete(args.user_id):
         raise CliError(f"no user {args.user_id}")
-    return {"deleted": args.user_id}
+    now = int(time.time())
+    revoked = 0
+    for kind in ("authorization_code", "device", "personal"):
+        for grant in services.grants.by_user(args.user_id, kind):
+            if "revoked_at" not in grant:
+                services.grants.revoke(grant["grant_id"], "user_deleted", now)
+                revoked += 1
+    services.consents.forget_user(args.user_id)
+    return {"deleted": args.user_id, "grants_revoked": revoked}
 
 
 def personal_access_token(args: argparse.Namespace, services: Services) -> Any:

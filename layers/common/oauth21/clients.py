@@ -36,6 +36,9 @@ DEFAULT_GRANT_TYPES = {
     PUBLIC: (GRANT_AUTHORIZATION_CODE, GRANT_REFRESH_TOKEN),
 }
 _CACHE_LIMIT = 1024
+# Generated secrets are 43 characters (256 bits); chosen ones (tests, migrations)
+# must not be trivially short.
+MIN_SECRET_LENGTH = 16
 
 
 def hash_secret(secret: str) -> str:
@@ -116,6 +119,12 @@ def new_client(
         raise ValueError("client type must be confidential or public")
     if client_type == PUBLIC and client_secret:
         raise ValueError("a public client has no secret")
+    if client_secret is not None and len(client_secret) < MIN_SECRET_LENGTH:
+        raise ValueError(f"a chosen client secret needs at least {MIN_SECRET_LENGTH} characters")
+    from oauth21.authorization import check_redirect_uri
+
+    for uri in redirect_uris:
+        check_redirect_uri(uri)
     secret = None
     if client_type == CONFIDENTIAL:
         secret = client_secret or secrets.token_urlsafe(32)

@@ -27,6 +27,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import math
 import struct
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -250,7 +251,7 @@ class DpopVerifier:
         htu = claims.get("htu")
         if not isinstance(htu, str) or normalize_htu(htu) != normalize_htu(url):
             raise InvalidDpopProof("The DPoP proof's htu does not match the request URL")
-        if isinstance(iat, bool) or not isinstance(iat, int | float):
+        if isinstance(iat, bool) or not isinstance(iat, int | float) or not math.isfinite(iat):
             raise InvalidDpopProof("The DPoP proof needs an iat")
         now = self._clock()
         if iat > now + IAT_LEEWAY or iat < now - self._window - IAT_LEEWAY:

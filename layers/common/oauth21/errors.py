@@ -12,6 +12,13 @@ import json
 from typing import Any, ClassVar
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+# RFC 6749 5.2: error_description = 1*( %x20-21 / %x23-5B / %x5D-7E )
+_DESCRIPTION_CHARS = frozenset(chr(c) for c in range(0x20, 0x7F)) - {'"', "\\"}
+
+
+def description_text(text: str) -> str:
+    """An error description with only the characters RFC 6749 allows (it may quote input)."""
+    return "".join(c if c in _DESCRIPTION_CHARS else "?" for c in text)
 
 
 class OAuthError(Exception):
@@ -31,7 +38,7 @@ class OAuthError(Exception):
     def body(self) -> dict[str, Any]:
         body: dict[str, Any] = {"error": self.error}
         if self.description:
-            body["error_description"] = self.description
+            body["error_description"] = description_text(self.description)
         return body
 
     def to_response(self) -> dict[str, Any]:
@@ -77,7 +84,6 @@ class InvalidScope(OAuthError):
 
 class AccessDenied(OAuthError):
     error = "access_denied"
-    status = 403
 
 
 class ServerError(OAuthError):

@@ -36,7 +36,11 @@ class BrowserLogin:
         self.pages = pages
 
     def session(self, request: Request, cookies: Cookies) -> Session | None:
-        return self._services.sessions.find(request.cookies.get(cookies.session))
+        """The signed-in user's session; none for a user deleted since signing in."""
+        session = self._services.sessions.find(request.cookies.get(cookies.session))
+        if session is None or self._services.user_table.get(session.user_id) is None:
+            return None
+        return session
 
     def check_csrf(
         self, request: Request, form: Mapping[str, str], base_url: str, cookies: Cookies

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 # (a module, not names: oauth21.grants.refresh_token would shadow the function)
 from oauth21 import tokens
+from oauth21.clients import GRANT_REFRESH_TOKEN
 from oauth21.dpop import InvalidDpopProof
 from oauth21.errors import InvalidRequest, UnauthorizedClient, UnsupportedGrantType
 from oauth21.http import Request, Response, json_response, public_base_url, require_method
@@ -165,4 +166,8 @@ def new_user_grant(
         jkt=request.dpop_jkt,
         extra={"auth_time": auth_time},
     )
-    return NewGrant(record, tokens.token_response(access, tokens.refresh_token(grant_key, secret)))
+    # A refresh token only for a client allowed to use one.
+    refresh: str | None = tokens.refresh_token(grant_key, secret)
+    if not request.client.allows_grant(GRANT_REFRESH_TOKEN):
+        refresh, record["refresh_hash"] = None, None
+    return NewGrant(record, tokens.token_response(access, refresh))

@@ -45,6 +45,9 @@ class AuthorizationCodeGrant:
         if record is None or record["expires_at"] <= now:
             raise InvalidGrant(INVALID_CODE)
         if "consumed_at" in record:
+            # Revoke only for a replay by the code's own client with its verifier:
+            # anyone else holding a used code must not be able to kill the grant.
+            self._check_binding(request, record, verifier)
             self._revoke_what_it_issued(record, now)
             raise InvalidGrant(INVALID_CODE)
         self._check_binding(request, record, verifier)

@@ -121,6 +121,7 @@ class RefreshTokenGrant:
                 replacement=secret_hash,
                 client_id=request.client.client_id,
                 rotated_after=now - grace,
+                jkt=request.dpop_jkt,
                 now=now,
                 idle_until=now + settings.refresh_token_idle_lifetime,
                 access_jti=jti,

@@ -31,3 +31,17 @@ class ConsentTable:
             UpdateExpression="ADD scopes :scopes SET granted_at = :now",
             ExpressionAttributeValues={":scopes": {"SS": scope_set}, **values(now=now)},
         )
+
+    def forget_user(self, user_id: str) -> None:
+        """Every consent a user gave (when the user is deleted)."""
+        page = self._db.query(
+            TableName=self._table,
+            KeyConditionExpression="user_id = :user",
+            ExpressionAttributeValues=values(user=user_id),
+            ProjectionExpression="client_id",
+        )
+        for item in page.get("Items", []):
+            self._db.delete_item(
+                TableName=self._table,
+                Key={"user_id": {"S": user_id}, "client_id": item["client_id"]},
+            )

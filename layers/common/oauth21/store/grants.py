@@ -18,6 +18,13 @@ from oauth21.store.dynamo import Item, from_item, to_item, values
 from oauth21.store.errors import is_condition_failure
 
 
+def _binding(jkt: str | None) -> str:
+    """A DPoP-bound grant refreshes only with a proof by its key (`:jkt`)."""
+    if jkt is None:
+        return "attribute_not_exists(dpop_jkt)"
+    return "(attribute_not_exists(dpop_jkt) OR dpop_jkt = :jkt)"
+
+
 @dataclass(frozen=True)
 class Rotation:
     """The outcome of one conditional refresh: the grant as it now is, or as it was."""
@@ -81,10 +88,8 @@ class GrantTable:
         if scope_checks:
             condition += f" AND {scope_checks}"
         named: dict[str, Any] = {f"s{i}": s for i, s in enumerate(scopes)}
-        if jkt is None:  # a DPoP-bound grant refreshes only with a proof by its key
-            condition += " AND attribute_not_exists(dpop_jkt)"
-        else:
-            condition += " AND (attribute_not_exists(dpop_jkt) OR dpop_jkt = :jkt)"
+        condition += " AND " + _binding(jkt)
+        if jkt is not None:
             named["jkt"] = jkt
         try:
             answer = self._db.update_item(
@@ -125,6 +130,7 @@ class GrantTable:
         replacement: str,
         client_id: str,
         rotated_after: int,
+        jkt: str | None,
         now: int,
         idle_until: int,
         access_jti: str,
@@ -146,9 +152,10 @@ class GrantTable:
                 ConditionExpression=(
                     "previous_hash = :previous AND grace_used = :false AND rotated_at >= :after"
                     " AND client_id = :client AND attribute_not_exists(revoked_at)"
-                    " AND expires_at > :now"
+                    " AND expires_at > :now AND " + _binding(jkt)
                 ),
                 ExpressionAttributeValues=values(
+                    **({"jkt": jkt} if jkt else {}),
                     replacement=replacement,
                     previous=previous,
                     client=client_id,
