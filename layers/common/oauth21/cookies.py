@@ -47,8 +47,10 @@ class Cookies:
 
     def check_csrf(self, request: Request, submitted: str | None, base_url: str) -> None:
         cookie = request.cookies.get(self.csrf)
-        if not cookie or not submitted or not hmac.compare_digest(
-            cookie.encode("utf-8"), submitted.encode("utf-8")
+        if (
+            not cookie
+            or not submitted
+            or not hmac.compare_digest(cookie.encode("utf-8"), submitted.encode("utf-8"))
         ):
             raise CsrfFailure("token")
         origin = request.header("origin")
