@@ -38,14 +38,11 @@ import re
 import secrets
 import socket
 import string
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -53,6 +50,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
+
+from devserver.process import local_stack
 
 ROOT = Path(__file__).resolve().parent.parent
 OPENAPI = ROOT / "openapi.yaml"
@@ -72,60 +71,6 @@ SPARE_FLOWS = 20
 
 
 # --- the local stack -----------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@dataclass(frozen=True)
-class RunningStack:
-    url: str
-    aws_endpoint: str
-    demo: dict[str, Any]
-
-
-def read_demo(output: str) -> dict[str, Any]:
-    import json
-
-    start = output.index("Demo data:\n") + len("Demo data:\n")
-    end = output.index("oauthctl against this stack:")
-    parsed: dict[str, Any] = json.loads(output[start:end])
-    return parsed
-
-
-@contextmanager
-def local_stack(log_path: Path, timeout: float = 60) -> Iterator[RunningStack]:
-    """`python -m devserver` on free ports until the block ends (tests/e2e/conftest.py's way)."""
-    port, aws_port = free_port(), free_port()
-    env = {k: v for k, v in os.environ.items() if k not in ("AWS_ENDPOINT_URL", "ISSUER")}
-    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), str(ROOT / "layers" / "common")])
-    env["POWERTOOLS_LOG_LEVEL"] = "WARNING"
-    with open(log_path, "w") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "devserver", "--port", str(port), "--aws-port", str(aws_port)],
-            cwd=ROOT,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env=env,
-        )
-    try:
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + timeout
-        while "Ready." not in log_path.read_text():
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the local stack did not start:\n" + log_path.read_text())
-            time.sleep(0.1)
-        urllib.request.urlopen(f"{url}/.well-known/jwks.json", timeout=10).close()
-        yield RunningStack(url, f"http://127.0.0.1:{aws_port}", read_demo(log_path.read_text()))
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
 
 
 # --- HTTP sessions ---------------------------------------------------------------
@@ -1047,7 +992,7 @@ def main() -> int:
     log_path = Path(tempfile.mkdtemp(prefix="fuzz-")) / "devserver.log"
     started = time.perf_counter()
     reports: list[OperationReport] = []
-    with local_stack(log_path) as stack:
+    with local_stack(log_path, log_level="WARNING") as stack:
         print(
             f"schemathesis {schemathesis.__version__}: {OPENAPI.name} against {stack.url}, "
             f"{examples} examples per operation (derandomized); stack log {log_path}",

@@ -628,7 +628,7 @@ def print_check_report(result: CheckResult) -> None:
 
 def server_problems(stack: StackProcess) -> tuple[int, int]:
     """(5xx responses, tracebacks) in the local stack's log."""
-    lines = stack.log().splitlines()
+    lines = stack.logs().splitlines()
     five_hundreds = sum(1 for line in lines if _gateway_status(line).startswith("5"))
     tracebacks = sum(1 for line in lines if line.startswith("Traceback"))
     return five_hundreds, tracebacks
@@ -646,7 +646,7 @@ def _gateway_status(line: str) -> str:
 
 
 def create_load_client(stack: StackProcess) -> None:
-    stack.oauthctl(
+    stack.oauthctl_json(
         "client",
         "create",
         "--name",

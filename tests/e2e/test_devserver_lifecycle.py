@@ -4,7 +4,6 @@ port in use, and `--aws-only` (the endpoint for `sam local start-api`)."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import signal
 import socket
@@ -21,6 +20,7 @@ from pathlib import Path
 import boto3
 import pytest
 
+from devserver.process import child_environment, free_port, read_demo
 from devserver.template import ROOT
 
 START_TIMEOUT = 60
@@ -28,16 +28,8 @@ STOP_TIMEOUT = 10
 ENV_FILE = ROOT / "env.local.json"
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def _environment() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("AWS_ENDPOINT_URL", "ISSUER")}
-    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), str(ROOT / "layers" / "common")])
-    return env
+    return child_environment()
 
 
 def _interruptible() -> None:
@@ -102,12 +94,6 @@ def devserver(tmp_path: Path) -> Iterator:
             server.process.wait(timeout=STOP_TIMEOUT)
 
 
-def _read_demo(output: str) -> dict:
-    start = output.index("Demo data:\n") + len("Demo data:\n")
-    end = output.index("oauthctl against this stack:")
-    return json.loads(output[start:end])
-
-
 def _refused(url: str) -> bool:
     try:
         urllib.request.urlopen(url, timeout=5).close()
@@ -129,7 +115,7 @@ def test_it_prints_the_demo_clients_and_stops_on_ctrl_c(devserver):
     assert f"  AWS_ENDPOINT_URL={endpoint} .venv/bin/oauthctl client list" in lines
     assert lines[-1] == "Ready. Ctrl-C stops."
 
-    demo = _read_demo(server.stdout)
+    demo = read_demo(server.stdout)
     confidential = demo["confidential_client"]
     assert set(confidential) == {"client_id", "client_secret"}
     assert confidential["client_id"] == "demo-service"
@@ -209,7 +195,7 @@ def test_aws_only_writes_the_sam_env_file(devserver, env_file):
     assert lines[0] == f"AWS endpoint (DynamoDB, KMS): {endpoint}"
     assert lines[1] == "sam local env-vars file:      env.local.json"
     assert "  sam build && sam local start-api --env-vars env.local.json" in lines
-    assert _read_demo(server.stdout)["confidential_client"]["client_id"] == "demo-service"
+    assert read_demo(server.stdout)["confidential_client"]["client_id"] == "demo-service"
 
     parameters = json.loads(env_file.read_text())["Parameters"]
     assert parameters["AWS_ENDPOINT_URL"] == f"http://host.docker.internal:{aws_port}"
