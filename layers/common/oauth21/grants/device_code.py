@@ -53,9 +53,9 @@ class DeviceCodeGrant:
         now = int(services.clock())
         code_hash = sha256_hex(device_code)
         poll = services.device_codes.poll(code_hash, request.client.client_id, now)
-        if poll.waiting:
+        if poll.done:
             raise AuthorizationPending()
-        device = poll.item
+        device = poll.old
         if device is None or device.get("kind") != "device":
             raise InvalidGrant(INVALID)
         if device["client_id"] != request.client.client_id:

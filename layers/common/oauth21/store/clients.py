@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from oauth21.store.dynamo import Item, from_item, scan_all, to_item
-from oauth21.store.errors import is_condition_failure
+from oauth21.store.dynamo import Item, conditional, from_item, scan_all, to_item
 
 
 class ClientExists(Exception):
@@ -25,16 +24,14 @@ class ClientTable:
         return from_item(item) if item else None
 
     def create(self, record: Item) -> None:
-        try:
-            self._db.put_item(
-                TableName=self._table,
-                Item=to_item(record),
-                ConditionExpression="attribute_not_exists(client_id)",
-            )
-        except Exception as exc:
-            if is_condition_failure(exc):
-                raise ClientExists(record["client_id"]) from None
-            raise
+        written = conditional(
+            self._db.put_item,
+            TableName=self._table,
+            Item=to_item(record),
+            ConditionExpression="attribute_not_exists(client_id)",
+        )
+        if not written.done:
+            raise ClientExists(record["client_id"])
 
     def delete(self, client_id: str) -> bool:
         old = self._db.delete_item(

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from oauth21.store.dynamo import Item, from_item, to_item, values
+from oauth21.store.dynamo import Item, from_item, to_item, transact, values
+from oauth21.store.errors import StoreUnavailable
 from oauth21.store.grants import GrantTable
 
 
@@ -39,25 +40,18 @@ class CodeTable:
 
     def redeem(self, code_hash: str, grant: Item, now: int) -> None:
         """Consume the code and create its grant, atomically."""
-        try:
-            self._db.transact_write_items(
-                TransactItems=[
-                    {
-                        "Update": {
-                            "TableName": self._table,
-                            "Key": {"code_hash": {"S": code_hash}},
-                            "UpdateExpression": "SET consumed_at = :now, grant_id = :grant",
-                            "ConditionExpression": "attribute_exists(code_hash)"
-                            " AND attribute_not_exists(consumed_at)",
-                            "ExpressionAttributeValues": values(now=now, grant=grant["grant_id"]),
-                        }
-                    },
-                    self._grants.put_request(grant),
-                ]
-            )
-        except Exception as exc:
-            if type(exc).__name__ == "TransactionCanceledException":
-                reasons = getattr(exc, "response", {}).get("CancellationReasons") or []
-                if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
-                    raise CodeAlreadyRedeemed from None
-            raise
+        consume = {
+            "Update": {
+                "TableName": self._table,
+                "Key": {"code_hash": {"S": code_hash}},
+                "UpdateExpression": "SET consumed_at = :now, grant_id = :grant",
+                "ConditionExpression": "attribute_exists(code_hash)"
+                " AND attribute_not_exists(consumed_at)",
+                "ExpressionAttributeValues": values(now=now, grant=grant["grant_id"]),
+            }
+        }
+        cancelled = transact(self._db, [consume, self._grants.put_request(grant)])
+        if cancelled is not None:
+            if cancelled[:1] == ["ConditionalCheckFailed"]:
+                raise CodeAlreadyRedeemed
+            raise StoreUnavailable(f"transaction cancelled: {cancelled}")

@@ -7,8 +7,7 @@ import os
 from typing import Any
 
 from oauth21.hashing import sha256_hex
-from oauth21.store.dynamo import from_item
-from oauth21.store.errors import is_condition_failure
+from oauth21.store.dynamo import conditional, from_item
 
 NONCE_SECRET_KID = "secret:dpop-nonce"
 _CONTEXT = {"purpose": "dpop-nonce"}
@@ -21,20 +20,15 @@ class DpopReplayTable:
 
     def record(self, jkt: str, jti: str, expires_at: int) -> bool:
         """True the first time this key uses this jti; False for a replay."""
-        try:
-            self._db.put_item(
-                TableName=self._table,
-                Item={
-                    "proof_key": {"S": sha256_hex(f"{jkt}|{jti}")},
-                    "expires_at": {"N": str(expires_at)},
-                },
-                ConditionExpression="attribute_not_exists(proof_key)",
-            )
-            return True
-        except Exception as exc:
-            if is_condition_failure(exc):
-                return False
-            raise
+        return conditional(
+            self._db.put_item,
+            TableName=self._table,
+            Item={
+                "proof_key": {"S": sha256_hex(f"{jkt}|{jti}")},
+                "expires_at": {"N": str(expires_at)},
+            },
+            ConditionExpression="attribute_not_exists(proof_key)",
+        ).done
 
 
 def ensure_nonce_secret(dynamodb: Any, table: str, kms: Any, kms_key_id: str, now: int) -> bool:
@@ -42,21 +36,16 @@ def ensure_nonce_secret(dynamodb: Any, table: str, kms: Any, kms_key_id: str, no
     encrypted = kms.encrypt(KeyId=kms_key_id, Plaintext=os.urandom(32), EncryptionContext=_CONTEXT)[
         "CiphertextBlob"
     ]
-    try:
-        dynamodb.put_item(
-            TableName=table,
-            Item={
-                "kid": {"S": NONCE_SECRET_KID},
-                "encrypted_secret": {"B": encrypted},
-                "created_at": {"N": str(now)},
-            },
-            ConditionExpression="attribute_not_exists(kid)",
-        )
-        return True
-    except Exception as exc:
-        if is_condition_failure(exc):
-            return False
-        raise
+    return conditional(
+        dynamodb.put_item,
+        TableName=table,
+        Item={
+            "kid": {"S": NONCE_SECRET_KID},
+            "encrypted_secret": {"B": encrypted},
+            "created_at": {"N": str(now)},
+        },
+        ConditionExpression="attribute_not_exists(kid)",
+    ).done
 
 
 def load_nonce_secret(dynamodb: Any, table: str, kms: Any) -> bytes:

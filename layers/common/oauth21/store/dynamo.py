@@ -9,8 +9,11 @@ the same object the benchmarks count calls on.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
+
+from oauth21.store.errors import is_condition_failure
 
 Item = dict[str, Any]
 
@@ -105,3 +108,41 @@ def scan_all(client: Any, table: str, **kwargs: Any) -> Iterable[Item]:
         start = page.get("LastEvaluatedKey")
         if not start:
             return
+
+
+@dataclass(frozen=True)
+class Write:
+    """The outcome of one conditional write: done, with the item's new attributes
+    (when asked for), or refused by its condition, with the item as it was (when
+    asked for with ReturnValuesOnConditionCheckFailure)."""
+
+    done: bool
+    attributes: Item | None = None
+    old: Item | None = None
+
+
+def conditional(operation: Callable[..., Any], **request: Any) -> Write:
+    """Run a conditional PutItem/UpdateItem/DeleteItem: a failed condition is an
+    answer (`done=False`), not an error; every other failure is raised."""
+    try:
+        answer = operation(**request)
+    except Exception as exc:
+        if not is_condition_failure(exc):
+            raise
+        old = getattr(exc, "response", {}).get("Item")
+        return Write(False, old=from_item(old) if old else None)
+    attributes = answer.get("Attributes")
+    return Write(True, attributes=from_item(attributes) if attributes else None)
+
+
+def transact(dynamodb: Any, items: list[dict[str, Any]]) -> list[str] | None:
+    """TransactWriteItems; None when it committed, else each item's cancellation
+    code ("ConditionalCheckFailed", "None", ...) in order."""
+    try:
+        dynamodb.transact_write_items(TransactItems=items)
+        return None
+    except Exception as exc:
+        if type(exc).__name__ != "TransactionCanceledException":
+            raise
+        reasons = getattr(exc, "response", {}).get("CancellationReasons") or []
+        return [str(r.get("Code", "")) for r in reasons]

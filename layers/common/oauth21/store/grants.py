@@ -14,8 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from oauth21.store.dynamo import Item, from_item, to_item, values
-from oauth21.store.errors import is_condition_failure
+from oauth21.store.dynamo import Item, conditional, from_item, to_item, values
 
 
 def _binding(jkt: str | None) -> str:
@@ -91,36 +90,31 @@ class GrantTable:
         condition += " AND " + _binding(jkt)
         if jkt is not None:
             named["jkt"] = jkt
-        try:
-            answer = self._db.update_item(
-                TableName=self.table,
-                Key={"grant_id": {"S": grant_id}},
-                UpdateExpression=(
-                    "SET refresh_hash = :replacement, previous_hash = :presented,"
-                    " rotated_at = :now, refresh_expires_at = :idle, grace_used = :false,"
-                    " last_access_jti = :jti, last_access_exp = :exp"
-                ),
-                ConditionExpression=condition,
-                ExpressionAttributeValues=values(
-                    presented=presented,
-                    replacement=replacement,
-                    client=client_id,
-                    now=now,
-                    idle=idle_until,
-                    false=False,
-                    jti=access_jti,
-                    exp=access_exp,
-                    **named,
-                ),
-                ReturnValues="ALL_NEW",
-                ReturnValuesOnConditionCheckFailure="ALL_OLD",
-            )
-        except Exception as exc:
-            if is_condition_failure(exc):
-                old = getattr(exc, "response", {}).get("Item")
-                return Rotation(False, from_item(old) if old else None)
-            raise
-        return Rotation(True, from_item(answer["Attributes"]))
+        written = conditional(
+            self._db.update_item,
+            TableName=self.table,
+            Key={"grant_id": {"S": grant_id}},
+            UpdateExpression=(
+                "SET refresh_hash = :replacement, previous_hash = :presented,"
+                " rotated_at = :now, refresh_expires_at = :idle, grace_used = :false,"
+                " last_access_jti = :jti, last_access_exp = :exp"
+            ),
+            ConditionExpression=condition,
+            ExpressionAttributeValues=values(
+                presented=presented,
+                replacement=replacement,
+                client=client_id,
+                now=now,
+                idle=idle_until,
+                false=False,
+                jti=access_jti,
+                exp=access_exp,
+                **named,
+            ),
+            ReturnValues="ALL_NEW",
+            ReturnValuesOnConditionCheckFailure="ALL_OLD",
+        )
+        return Rotation(written.done, written.attributes if written.done else written.old)
 
     def retry_within_grace(
         self,
@@ -141,55 +135,45 @@ class GrantTable:
         For a client that lost the response to its refresh. The pair it lost
         is replaced, and `grace_used` makes this a one-time, race-free step.
         """
-        try:
-            answer = self._db.update_item(
-                TableName=self.table,
-                Key={"grant_id": {"S": grant_id}},
-                UpdateExpression=(
-                    "SET refresh_hash = :replacement, grace_used = :true,"
-                    " refresh_expires_at = :idle, last_access_jti = :jti, last_access_exp = :exp"
-                ),
-                ConditionExpression=(
-                    "previous_hash = :previous AND grace_used = :false AND rotated_at >= :after"
-                    " AND client_id = :client AND attribute_not_exists(revoked_at)"
-                    " AND expires_at > :now AND " + _binding(jkt)
-                ),
-                ExpressionAttributeValues=values(
-                    **({"jkt": jkt} if jkt else {}),
-                    replacement=replacement,
-                    previous=previous,
-                    client=client_id,
-                    after=rotated_after,
-                    now=now,
-                    idle=idle_until,
-                    true=True,
-                    false=False,
-                    jti=access_jti,
-                    exp=access_exp,
-                ),
-                ReturnValues="ALL_NEW",
-            )
-        except Exception as exc:
-            if is_condition_failure(exc):
-                return None
-            raise
-        return from_item(answer["Attributes"])
+        return conditional(
+            self._db.update_item,
+            TableName=self.table,
+            Key={"grant_id": {"S": grant_id}},
+            UpdateExpression=(
+                "SET refresh_hash = :replacement, grace_used = :true,"
+                " refresh_expires_at = :idle, last_access_jti = :jti, last_access_exp = :exp"
+            ),
+            ConditionExpression=(
+                "previous_hash = :previous AND grace_used = :false AND rotated_at >= :after"
+                " AND client_id = :client AND attribute_not_exists(revoked_at)"
+                " AND expires_at > :now AND " + _binding(jkt)
+            ),
+            ExpressionAttributeValues=values(
+                **({"jkt": jkt} if jkt else {}),
+                replacement=replacement,
+                previous=previous,
+                client=client_id,
+                after=rotated_after,
+                now=now,
+                idle=idle_until,
+                true=True,
+                false=False,
+                jti=access_jti,
+                exp=access_exp,
+            ),
+            ReturnValues="ALL_NEW",
+        ).attributes
 
     def revoke(self, grant_id: str, reason: str, now: int) -> None:
         """Mark a grant revoked (idempotent: the first reason stays)."""
-        try:
-            self._db.update_item(
-                TableName=self.table,
-                Key={"grant_id": {"S": grant_id}},
-                UpdateExpression="SET revoked_at = :now, revoked_reason = :reason",
-                ConditionExpression=(
-                    "attribute_exists(grant_id) AND attribute_not_exists(revoked_at)"
-                ),
-                ExpressionAttributeValues=values(now=now, reason=reason),
-            )
-        except Exception as exc:
-            if not is_condition_failure(exc):
-                raise
+        conditional(
+            self._db.update_item,
+            TableName=self.table,
+            Key={"grant_id": {"S": grant_id}},
+            UpdateExpression="SET revoked_at = :now, revoked_reason = :reason",
+            ConditionExpression="attribute_exists(grant_id) AND attribute_not_exists(revoked_at)",
+            ExpressionAttributeValues=values(now=now, reason=reason),
+        )
 
     def by_user(self, user_id: str, kind: str) -> list[Item]:
         """A user's grants of one kind (the `by_user` index), newest first."""

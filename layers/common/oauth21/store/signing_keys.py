@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from oauth21.store.dynamo import Item, scan_all, to_item, values
+from oauth21.store.dynamo import Item, scan_all, to_item, transact, values
 
 NEXT, CURRENT, RETIRED = "next", "current", "retired"
 
@@ -76,12 +76,8 @@ class SigningKeyTable:
             )
         if not ops:
             return
-        try:
-            self._db.transact_write_items(TransactItems=ops)
-        except Exception as exc:
-            if type(exc).__name__ == "TransactionCanceledException":
-                raise RotationConflict from None
-            raise
+        if transact(self._db, ops) is not None:
+            raise RotationConflict
 
     def _transition(
         self, kid: str, old: Sequence[str], new: str, sets: str, **named: Any

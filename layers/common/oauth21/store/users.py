@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from oauth21.store.dynamo import Item, from_item, scan_all, to_item, values
+from oauth21.store.dynamo import Item, from_item, scan_all, to_item, transact, values
 
 
 class EmailTaken(Exception):
@@ -23,32 +23,20 @@ class UserTable:
         self._table = table
 
     def create(self, record: Item) -> None:
-        try:
-            self._db.transact_write_items(
-                TransactItems=[
-                    {
-                        "Put": {
-                            "TableName": self._table,
-                            "Item": {
-                                **_claim_key(record["email"]),
-                                "owner": {"S": record["user_id"]},
-                            },
-                            "ConditionExpression": "attribute_not_exists(user_id)",
-                        }
-                    },
-                    {
-                        "Put": {
-                            "TableName": self._table,
-                            "Item": to_item(record),
-                            "ConditionExpression": "attribute_not_exists(user_id)",
-                        }
-                    },
-                ]
-            )
-        except Exception as exc:
-            if type(exc).__name__ == "TransactionCanceledException":
-                raise EmailTaken(record["email"]) from None
-            raise
+        """The user and the claim on their email, together or not at all."""
+        claim = {**_claim_key(record["email"]), "owner": {"S": record["user_id"]}}
+        puts = [
+            {
+                "Put": {
+                    "TableName": self._table,
+                    "Item": item,
+                    "ConditionExpression": "attribute_not_exists(user_id)",
+                }
+            }
+            for item in (claim, to_item(record))
+        ]
+        if transact(self._db, puts) is not None:
+            raise EmailTaken(record["email"])
 
     def get(self, user_id: str) -> Item | None:
         item = self._db.get_item(
