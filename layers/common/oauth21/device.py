@@ -21,7 +21,7 @@ import re
 import secrets
 from typing import TYPE_CHECKING, Any
 
-from oauth21.clients import GRANT_DEVICE_CODE, Client
+from oauth21.clients import GRANT_DEVICE_CODE
 from oauth21.cookies import Cookies
 from oauth21.errors import InvalidRequest, UnauthorizedClient
 from oauth21.hashing import sha256_hex
@@ -216,12 +216,14 @@ class VerificationPage:
             "Access denied", "Your device was not given access. You can close this page."
         )
 
-    def _client(self, device: dict[str, Any]) -> Client | None:
-        return self._services.clients.find(device["client_id"])
-
-    def _client_name(self, device: dict[str, Any]) -> str:
-        client = self._client(device)
-        return (client.name or client.client_id) if client else device["client_id"]
+    def _form(self, base_url: str, code: str, device: dict[str, Any]) -> dict[str, Any]:
+        """What the login and confirmation forms post, and for whom."""
+        client = self._services.clients.find(device["client_id"])
+        return {
+            "action": f"{base_url}/oauth/device",
+            "carried": [("user_code", code)],
+            "client_name": (client.name or client.client_id) if client else device["client_id"],
+        }
 
     def _entry_page(
         self, request: Request, cookies: Cookies, base_url: str, *, typed: str = "", error: str = ""
@@ -249,13 +251,7 @@ class VerificationPage:
         email: str = "",
     ) -> Response:
         return self._browser.login_page(
-            request,
-            cookies,
-            action=f"{base_url}/oauth/device",
-            carried=[("user_code", code)],
-            client_name=self._client_name(device),
-            error=error,
-            email=email,
+            request, cookies, error=error, email=email, **self._form(base_url, code, device)
         )
 
     def _confirm_page(
@@ -269,11 +265,7 @@ class VerificationPage:
         set_cookies: list[str],
     ) -> Response:
         context, new_cookies = self._browser.form_context(
-            request,
-            cookies,
-            action=f"{base_url}/oauth/device",
-            carried=[("user_code", code)],
-            client_name=self._client_name(device),
+            request, cookies, **self._form(base_url, code, device)
         )
         return self._pages.render(
             "consent.html",
