@@ -103,3 +103,43 @@ def make_client(stack):
         return json.loads(created.stdout)
 
     return make_client
+
+
+@pytest.fixture
+def app(stack):
+    """The client app's web server, which the redirect URI points at."""
+    from tests.e2e.app_server import AppServer
+
+    server = AppServer({"/callback": ("text/html", b"<title>callback</title>ok")}, stack.url)
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def setup(app, make_user, make_client) -> dict:
+    """A user and a public client registered with oauthctl, as a new user would."""
+    import uuid
+
+    from tests.e2e.browser_flow import PASSWORD
+
+    suffix = uuid.uuid4().hex[:8]
+    email = f"user-{suffix}@example.com"
+    user_id = make_user(email, PASSWORD)
+    client_id = f"public-{suffix}"
+    make_client(
+        client_id,
+        "--type",
+        "public",
+        "--redirect-uri",
+        f"{app.url}/callback",
+        "--grant-types",
+        "authorization_code refresh_token",
+        "--scopes",
+        "read write",
+    )
+    return {
+        "email": email,
+        "user_id": user_id,
+        "client_id": client_id,
+        "redirect_uri": f"{app.url}/callback",
+    }

@@ -5,93 +5,9 @@ sends them."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import secrets
-import uuid
-from urllib.parse import parse_qs, urlencode, urlsplit
-
-import pytest
 import requests
 
-from tests.e2e.app_server import AppServer
-
-PASSWORD = "a long enough password"
-
-
-def pkce(padded: bool = False) -> tuple[str, str]:
-    """Swift/TS: base64url without padding. Kotlin (Base64.URL_SAFE): with it."""
-    raw = secrets.token_bytes(32)
-    verifier = base64.urlsafe_b64encode(raw).decode()
-    if not padded:
-        verifier = verifier.rstrip("=")
-    digest = hashlib.sha256(verifier.encode()).digest()
-    challenge = base64.urlsafe_b64encode(digest).decode()
-    return verifier, challenge if padded else challenge.rstrip("=")
-
-
-@pytest.fixture
-def app(stack):
-    server = AppServer({"/callback": ("text/html", b"<title>callback</title>ok")}, stack.url)
-    yield server
-    server.close()
-
-
-@pytest.fixture
-def setup(stack, app, make_user, make_client):
-    """A user and a public client registered with oauthctl, as a new user would."""
-    suffix = uuid.uuid4().hex[:8]
-    email = f"user-{suffix}@example.com"
-    make_user(email, PASSWORD)
-    client_id = f"mobile-{suffix}"
-    make_client(
-        client_id,
-        "--type",
-        "public",
-        "--redirect-uri",
-        f"{app.url}/callback",
-        "--grant-types",
-        "authorization_code refresh_token",
-        "--scopes",
-        "read write",
-    )
-    return {"email": email, "client_id": client_id, "redirect_uri": f"{app.url}/callback"}
-
-
-def authorize_url(stack, setup, challenge: str, state: str) -> str:
-    query = {
-        "response_type": "code",
-        "client_id": setup["client_id"],
-        "redirect_uri": setup["redirect_uri"],
-        "code_challenge": challenge,
-        "code_challenge_method": "S256",
-        "scope": "read write",
-        "state": state,
-    }
-    return f"{stack.url}/oauth/authorize?{urlencode(query)}"
-
-
-def through_the_pages(chromium, stack, setup, challenge, artifacts=None, **context_options):
-    context = chromium.new_context(**context_options)
-    page = context.new_page()
-    state = secrets.token_urlsafe(16)
-    page.goto(authorize_url(stack, setup, challenge, state))
-    assert page.title().startswith("Sign in")
-    if artifacts is not None:
-        page.screenshot(path=str(artifacts / "login-page.png"), full_page=True)
-    page.get_by_label("Email").fill(setup["email"])
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_load_state()
-    assert page.title().startswith("Allow access")
-    if artifacts is not None:
-        page.screenshot(path=str(artifacts / "consent-page.png"), full_page=True)
-    page.get_by_role("button", name="Allow").click()
-    page.wait_for_url(f"{setup['redirect_uri']}*")
-    params = {k: v[0] for k, v in parse_qs(urlsplit(page.url).query).items()}
-    context.close()
-    assert params["state"] == state
-    return params
+from tests.e2e.browser_flow import authorize_url, exchange, pkce, refresh, through_the_pages
 
 
 def test_browser_to_redirect_uri_then_code_exchange_refresh_and_replay(
@@ -106,55 +22,21 @@ def test_browser_to_redirect_uri_then_code_exchange_refresh_and_replay(
     assert params["iss"] == stack.url
 
     # The seed's Swift/Kotlin/TS exchange: form-encoded, client_id only.
-    exchanged = requests.post(
-        f"{stack.url}/oauth/token",
-        data={
-            "grant_type": "authorization_code",
-            "code": params["code"],
-            "client_id": setup["client_id"],
-            "redirect_uri": setup["redirect_uri"],
-            "code_verifier": verifier,
-        },
-        timeout=10,
-    )
+    exchanged = exchange(stack, setup, params["code"], verifier)
     assert exchanged.status_code == 200, exchanged.text
     tokens = exchanged.json()
     assert set(tokens) == {"access_token", "token_type", "expires_in", "refresh_token", "scope"}
 
     # client_id-only refresh (the seed's mobile and SPA clients): rotates.
-    refreshed = requests.post(
-        f"{stack.url}/oauth/token",
-        data={
-            "grant_type": "refresh_token",
-            "refresh_token": tokens["refresh_token"],
-            "client_id": setup["client_id"],
-        },
-        timeout=10,
-    )
+    refreshed = refresh(stack, setup, tokens["refresh_token"])
     assert refreshed.status_code == 200
     new = refreshed.json()
     assert new["refresh_token"] != tokens["refresh_token"]
 
     # The old refresh token, replayed, kills the grant: the new one dies with it.
-    replay = requests.post(
-        f"{stack.url}/oauth/token",
-        data={
-            "grant_type": "refresh_token",
-            "refresh_token": tokens["refresh_token"],
-            "client_id": setup["client_id"],
-        },
-        timeout=10,
-    )
+    replay = refresh(stack, setup, tokens["refresh_token"])
     assert replay.status_code == 400 and replay.json()["error"] == "invalid_grant"
-    after = requests.post(
-        f"{stack.url}/oauth/token",
-        data={
-            "grant_type": "refresh_token",
-            "refresh_token": new["refresh_token"],
-            "client_id": setup["client_id"],
-        },
-        timeout=10,
-    )
+    after = refresh(stack, setup, new["refresh_token"])
     assert after.json()["error"] == "invalid_grant"
     active = requests.post(
         f"{stack.url}/oauth/introspect", data={"token": new["access_token"]}, timeout=10
@@ -169,17 +51,7 @@ def test_the_kotlin_clients_padded_pkce_works(chromium, stack, setup):
     assert challenge.endswith("=") and verifier.endswith("=")
     params = through_the_pages(chromium, stack, setup, challenge)
     # Kotlin's FormBody percent-encodes '=' in the verifier.
-    exchanged = requests.post(
-        f"{stack.url}/oauth/token",
-        data={
-            "grant_type": "authorization_code",
-            "code": params["code"],
-            "client_id": setup["client_id"],
-            "redirect_uri": setup["redirect_uri"],
-            "code_verifier": verifier,
-        },
-        timeout=10,
-    )
+    exchanged = exchange(stack, setup, params["code"], verifier)
     assert exchanged.status_code == 200, exchanged.text
 
 

@@ -30,7 +30,7 @@ import requests
 
 from tests.dpop_keys import ProofKey
 from tests.e2e.app_server import AppServer
-from tests.e2e.test_browser_authorization_code import PASSWORD, pkce, through_the_pages
+from tests.e2e.browser_flow import PASSWORD, pkce, through_the_pages
 
 # One worker should drive the flows once for every test here. (Under pytest 9,
 # pytest-xdist 3.8's loadgroup cannot rename node ids, so the group is not

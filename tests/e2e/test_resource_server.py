@@ -12,9 +12,9 @@ import pytest
 import requests
 
 from tests.e2e.app_server import AppServer
+from tests.e2e.browser_flow import PASSWORD, exchange, pkce, through_the_pages
 from tests.e2e.conftest import transpile
 from tests.e2e.forge import stack_services, user_access_token
-from tests.e2e.test_browser_authorization_code import PASSWORD, pkce, through_the_pages
 from tests.seed_clients.extract import HERE as SEED_CLIENTS
 
 
@@ -34,44 +34,13 @@ def get_user(stack, token, scheme="Bearer"):
     return requests.get(f"{stack.url}/api/user", headers=headers, timeout=10)
 
 
-def test_a_code_flow_token_reads_api_user(chromium, stack, user, make_client):
-    app = AppServer({"/callback": ("text/html", b"ok")}, stack.url)
-    try:
-        client_id = f"reader-{uuid.uuid4().hex[:8]}"
-        make_client(
-            client_id,
-            "--type",
-            "public",
-            "--redirect-uri",
-            f"{app.url}/callback",
-            "--grant-types",
-            "authorization_code refresh_token",
-            "--scopes",
-            "read write",
-        )
-        setup = {
-            "email": user["email"],
-            "client_id": client_id,
-            "redirect_uri": f"{app.url}/callback",
-        }
-        verifier, challenge = pkce()
-        code = through_the_pages(chromium, stack, setup, challenge)["code"]
-        tokens = requests.post(
-            f"{stack.url}/oauth/token",
-            data={
-                "grant_type": "authorization_code",
-                "code": code,
-                "client_id": client_id,
-                "redirect_uri": setup["redirect_uri"],
-                "code_verifier": verifier,
-            },
-            timeout=10,
-        ).json()
-    finally:
-        app.close()
+def test_a_code_flow_token_reads_api_user(chromium, stack, setup):
+    verifier, challenge = pkce()
+    code = through_the_pages(chromium, stack, setup, challenge)["code"]
+    tokens = exchange(stack, setup, code, verifier).json()
     response = get_user(stack, tokens["access_token"])
     assert response.status_code == 200
-    assert response.json() == {"id": user["user_id"], "email": user["email"], "name": "Api User"}
+    assert response.json() == {"id": setup["user_id"], "email": setup["email"], "name": "E2E User"}
     assert response.headers["Cache-Control"] == "no-store"
     # Revoked: denied at once (authorizer caching is off).
     requests.post(f"{stack.url}/oauth/revoke", data={"token": tokens["access_token"]}, timeout=10)

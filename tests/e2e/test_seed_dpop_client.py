@@ -6,45 +6,23 @@ from __future__ import annotations
 
 import json
 import subprocess
-import uuid
 
 import requests
 
-from tests.e2e.app_server import AppServer
+from tests.e2e.browser_flow import pkce, through_the_pages
 from tests.e2e.conftest import JS, transpile
-from tests.e2e.test_browser_authorization_code import PASSWORD, pkce, through_the_pages
 from tests.seed_clients.extract import HERE as SEED_CLIENTS
 
 
 def test_the_seed_dpop_client_gets_a_bound_token_and_reads_api_user(
-    chromium, stack, make_user, make_client, tmp_path
+    chromium, stack, setup, tmp_path
 ):
-    suffix = uuid.uuid4().hex[:8]
-    email = f"dpop-{suffix}@example.com"
-    user_id = make_user(email, PASSWORD, "Dpop User")
-    app = AppServer({"/callback": ("text/html", b"ok")}, stack.url)
-    try:
-        client_id = f"dpop-{suffix}"
-        make_client(
-            client_id,
-            "--type",
-            "public",
-            "--redirect-uri",
-            f"{app.url}/callback",
-            "--grant-types",
-            "authorization_code refresh_token",
-            "--scopes",
-            "read write",
-        )
-        setup = {"email": email, "client_id": client_id, "redirect_uri": f"{app.url}/callback"}
-        verifier, challenge = pkce()
-        code = through_the_pages(chromium, stack, setup, challenge)["code"]
-    finally:
-        app.close()
+    verifier, challenge = pkce()
+    code = through_the_pages(chromium, stack, setup, challenge)["code"]
     script = transpile(SEED_CLIENTS / "dpop_client.ts", tmp_path / "dpop_client.js", "commonjs")
     args = {
         "code": code,
-        "clientId": client_id,
+        "clientId": setup["client_id"],
         "redirectUri": setup["redirect_uri"],
         "codeVerifier": verifier,
         "tokenEndpoint": f"{stack.url}/oauth/token",
@@ -63,7 +41,7 @@ def test_the_seed_dpop_client_gets_a_bound_token_and_reads_api_user(
     )
     assert result["tokens"]["token_type"] == "DPoP"
     assert result["status"] == 200
-    assert result["body"] == {"id": user_id, "email": email, "name": "Dpop User"}
+    assert result["body"] == {"id": setup["user_id"], "email": setup["email"], "name": "E2E User"}
     # The same token without its proof is refused.
     bearer = requests.get(
         f"{stack.url}/api/user",

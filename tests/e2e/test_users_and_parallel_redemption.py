@@ -8,7 +8,7 @@ import uuid
 
 import requests
 
-from tests.e2e.test_browser_authorization_code import PASSWORD, pkce, through_the_pages
+from tests.e2e.browser_flow import exchange, pkce, through_the_pages
 
 
 def test_user_create_list_delete(stack):
@@ -31,56 +31,25 @@ def test_user_create_list_delete(stack):
     assert stack.oauthctl("user", "delete", user["user_id"]).returncode == 1
 
 
-def test_twenty_parallel_redemptions_over_http(chromium, stack, make_user, make_client):
-    from tests.e2e.app_server import AppServer
+def test_twenty_parallel_redemptions_over_http(chromium, stack, setup):
+    verifier, challenge = pkce()
+    code = through_the_pages(chromium, stack, setup, challenge)["code"]
+    barrier = threading.Barrier(20)
+    results: list[requests.Response] = []
 
-    app = AppServer({"/callback": ("text/html", b"ok")}, stack.url)
-    try:
-        suffix = uuid.uuid4().hex[:8]
-        setup = {
-            "email": f"race-{suffix}@example.com",
-            "client_id": f"race-{suffix}",
-            "redirect_uri": f"{app.url}/callback",
-        }
-        make_user(setup["email"], PASSWORD)
-        make_client(
-            setup["client_id"],
-            "--type",
-            "public",
-            "--redirect-uri",
-            setup["redirect_uri"],
-            "--grant-types",
-            "authorization_code refresh_token",
-            "--scopes",
-            "read write",
-        )
-        verifier, challenge = pkce()
-        code = through_the_pages(chromium, stack, setup, challenge)["code"]
-        form = {
-            "grant_type": "authorization_code",
-            "code": code,
-            "client_id": setup["client_id"],
-            "redirect_uri": setup["redirect_uri"],
-            "code_verifier": verifier,
-        }
-        barrier = threading.Barrier(20)
-        results: list[requests.Response] = []
+    def redeem() -> None:
+        barrier.wait()
+        results.append(exchange(stack, setup, code, verifier))
 
-        def redeem() -> None:
-            barrier.wait()
-            results.append(requests.post(f"{stack.url}/oauth/token", data=form, timeout=30))
-
-        threads = [threading.Thread(target=redeem) for _ in range(20)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        assert sorted(r.status_code for r in results) == [200] + [400] * 19
-        winner = next(r.json() for r in results if r.status_code == 200)
-        # The replays revoked the grant the winner got.
-        answer = requests.post(
-            f"{stack.url}/oauth/introspect", data={"token": winner["access_token"]}, timeout=10
-        )
-        assert answer.json() == {"active": False}
-    finally:
-        app.close()
+    threads = [threading.Thread(target=redeem) for _ in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(r.status_code for r in results) == [200] + [400] * 19
+    winner = next(r.json() for r in results if r.status_code == 200)
+    # The replays revoked the grant the winner got.
+    answer = requests.post(
+        f"{stack.url}/oauth/introspect", data={"token": winner["access_token"]}, timeout=10
+    )
+    assert answer.json() == {"active": False}
