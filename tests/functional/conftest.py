@@ -75,6 +75,18 @@ def function(
 
 
 @pytest.fixture
+def token(function: Callable[..., Any]) -> Any:
+    """The token function (POST /oauth/token), as most tests call it."""
+    return function("token")
+
+
+@pytest.fixture
+def introspect(function: Callable[..., Any]) -> Any:
+    """The introspect function (POST /oauth/introspect and /oauth/revoke)."""
+    return function("introspect")
+
+
+@pytest.fixture
 def register(services: Services) -> Callable[..., tuple[Client, str | None]]:
     def register(**kwargs: Any) -> tuple[Client, str | None]:
         kwargs.setdefault("name", "test client")

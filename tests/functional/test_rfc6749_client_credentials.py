@@ -14,11 +14,6 @@ TOKEN = "/oauth/token"
 
 
 @pytest.fixture
-def token(function):
-    return function("token")
-
-
-@pytest.fixture
 def service_client(register):
     client, secret = register(
         client_type="confidential", client_id="svc", grant_types=[GRANT_CLIENT_CREDENTIALS]

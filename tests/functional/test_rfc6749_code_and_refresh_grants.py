@@ -18,16 +18,6 @@ EMAIL, PASSWORD = "alice@example.com", "correct horse battery staple"
 
 
 @pytest.fixture
-def token(function):
-    return function("token")
-
-
-@pytest.fixture
-def introspect(function):
-    return function("introspect")
-
-
-@pytest.fixture
 def alice(services):
     return services.accounts.create(EMAIL, PASSWORD, "Alice")
 

@@ -9,16 +9,6 @@ from tests.support import api_event, basic, body, jwt_parts
 
 
 @pytest.fixture
-def token(function):
-    return function("token")
-
-
-@pytest.fixture
-def introspect(function):
-    return function("introspect")
-
-
-@pytest.fixture
 def svc(register):
     return register(
         client_type="confidential", client_id="svc", grant_types=[GRANT_CLIENT_CREDENTIALS]

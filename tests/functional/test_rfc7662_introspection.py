@@ -11,16 +11,6 @@ from tests.support import ISSUER, api_event, basic, body
 
 
 @pytest.fixture
-def token(function):
-    return function("token")
-
-
-@pytest.fixture
-def introspect(function):
-    return function("introspect")
-
-
-@pytest.fixture
 def svc(register):
     _, secret = register(
         client_type="confidential", client_id="svc", grant_types=[GRANT_CLIENT_CREDENTIALS]

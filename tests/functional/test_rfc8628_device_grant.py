@@ -23,11 +23,6 @@ def device_fn(function):
 
 
 @pytest.fixture
-def token(function):
-    return function("token")
-
-
-@pytest.fixture
 def tv(register):
     return register(
         client_type="public",

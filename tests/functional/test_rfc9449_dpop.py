@@ -37,11 +37,6 @@ def own_services(services, aws, **overrides):
 
 
 @pytest.fixture
-def token(function):
-    return function("token")
-
-
-@pytest.fixture
 def svc(register):
     return register(
         client_type="confidential", client_id="svc", grant_types=[GRANT_CLIENT_CREDENTIALS]

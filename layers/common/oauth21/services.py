@@ -7,6 +7,7 @@ it needs there, so the work happens once per cold start and a fresh import
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from functools import cached_property
@@ -57,8 +58,6 @@ class Services:
             except Exception as exc:
                 if not is_transient(exc):
                     raise
-                import logging
-
                 logging.getLogger("oauth21").warning(
                     "cold start: %s not ready (%s); retrying on the first request",
                     name,
